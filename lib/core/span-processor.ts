@@ -1,0 +1,14 @@
+import type { ReadableSpan, Span } from './types.js';
+
+/**
+ * Receives spans as they start and end. `onEnd` is on the request path: it must be
+ * cheap and never throw; exporting belongs in the background.
+ */
+export interface SpanProcessor {
+  onStart?(span: Span & ReadableSpan): void;
+  onEnd(span: ReadableSpan): void;
+  /** Exports everything already handed to the processor. */
+  forceFlush(): Promise<void>;
+  /** Flushes, then releases the exporter. Safe to call more than once. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Baggage } from './baggage.js';
+import type { Span } from './types.js';
+import type { Tracer } from './tracer.js';
+
+/**
+ * What the current async flow knows: its active span, the request's correlation id and
+ * baggage, and the tracer that owns the request (so two apps in one process keep
+ * their spans apart). Immutable: activating a span makes a child context.
+ */
+export class TraceContext {
+  constructor(
+    readonly span: Span | undefined,
+    readonly correlationId: string | undefined,
+    readonly baggage: Baggage | undefined,
+    readonly tracer: Tracer | undefined,
+    /** Set around the library's own work (exports) so it is never traced. */
+    readonly suppressed: boolean,
+  ) {}
+
+  withSpan(span: Span): TraceContext {
+    return new TraceContext(span, this.correlationId, this.baggage, this.tracer, this.suppressed);
+  }
+}
+
+export const ROOT_CONTEXT = new TraceContext(undefined, undefined, undefined, undefined, false);
+
+// One store for the process: every tracer, module and helper reads the same context.
+const storage = new AsyncLocalStorage<TraceContext>();
+
+/** The context of the current async flow (ROOT_CONTEXT outside any). */
+export function activeContext(): TraceContext {
+  return storage.getStore() ?? ROOT_CONTEXT;
+}
+
+/** The stored context, or undefined outside any; cheaper than activeContext for hot checks. */
+export function currentContext(): TraceContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `context` active for it and everything it starts (awaits, timers, promises). */
+export function runWithContext<A extends unknown[], R>(
+  context: TraceContext,
+  fn: (...args: A) => R,
+  ...args: A
+): R {
+  return storage.run(context, fn, ...args);
+}
+
+/** Runs `fn` with the library's own work marked, so nothing inside it is traced. */
+export function runSuppressed<R>(fn: () => R): R {
+  const ctx = activeContext();
+  return storage.run(
+    new TraceContext(undefined, ctx.correlationId, ctx.baggage, ctx.tracer, true),
+    fn,
+  );
+}
+
+/** Binds `fn` to the current context, for callbacks that would otherwise lose it. */
+export function bindContext<F extends (...args: never[]) => unknown>(
+  fn: F,
+  context = activeContext(),
+): F {
+  return ((...args: Parameters<F>) => storage.run(context, fn, ...args)) as F;
+}

@@ -1,0 +1,79 @@
+import type { Type } from '@nestjs/common';
+import type { ConsoleSpanExporterOptions } from '../core/exporters/console-span-exporter.js';
+import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-span-exporter.js';
+import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
+import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
+import type { SpanExporter } from '../core/span-exporter.js';
+import type { Attributes, SpanLimits } from '../core/types.js';
+
+/** A built-in exporter named by type. */
+export type BuiltInExporterConfig =
+  | ({ type: 'console' } & ConsoleSpanExporterOptions)
+  | ({ type: 'memory' } & InMemorySpanExporterOptions);
+
+/**
+ * An exporter: a built-in one by type, an `@Injectable()` class implementing
+ * SpanExporter (resolved through DI, so it may inject ConfigService), or an instance.
+ */
+export type ExporterOption = BuiltInExporterConfig | Type<SpanExporter> | SpanExporter;
+
+/** A sampler: by OTEL_TRACES_SAMPLER name, an instance, or a function. */
+export type SamplerOption =
+  SamplerName | { type: SamplerName; ratio?: number } | Sampler | SamplerFunction;
+
+/** Propagator names as in OTEL_PROPAGATORS. */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'none';
+
+export interface CorrelationOptions {
+  /**
+   * Incoming headers read for a correlation id, first well-formed one wins.
+   * @default ['x-correlation-id', 'x-request-id']
+   */
+  requestHeaders?: string[];
+  /**
+   * Response header that echoes the correlation id; `false` sends none.
+   * @default 'x-correlation-id'
+   */
+  responseHeader?: string | false;
+  /**
+   * Makes a correlation id when the request brings none. By default the trace id is used.
+   */
+  generate?: () => string;
+}
+
+/** A route that produces no spans: an exact path, a path ending in `*` (prefix), or a RegExp. */
+export type IgnoredRoute = string | RegExp;
+
+export interface TracingModuleOptions {
+  /** `service.name`. @default OTEL_SERVICE_NAME, else `unknown_service:node` */
+  serviceName?: string;
+  /** `service.version`. */
+  serviceVersion?: string;
+  /** `deployment.environment.name`. */
+  environment?: string;
+  /** Extra resource attributes; OTEL_RESOURCE_ATTRIBUTES fills in the rest. */
+  resourceAttributes?: Attributes;
+  /** `false` turns every piece into a cheap no-op. @default true unless OTEL_SDK_DISABLED=true */
+  enabled?: boolean;
+  /** @default OTEL_TRACES_SAMPLER, else 'parentbased_always_on' */
+  sampler?: SamplerOption;
+  /** @default OTEL_PROPAGATORS, else ['tracecontext', 'baggage'] */
+  propagators?: PropagatorName[] | TextMapPropagator;
+  correlation?: CorrelationOptions;
+  /** @default OTEL_TRACES_EXPORTER, else none */
+  exporters?: ExporterOption[];
+  /** Routes that produce no spans, such as health checks. */
+  ignoreRoutes?: IgnoredRoute[];
+  /** @default 128 attributes, 4096 characters per value, 128 events, 128 links */
+  spanLimits?: Partial<SpanLimits>;
+  /**
+   * Apply the context middleware to every route, so middleware, guards, pipes and
+   * exception filters see the request's context. With `false` the interceptor opens
+   * the context, and only code inside it sees it. @default true
+   */
+  mountMiddleware?: boolean;
+}
+
+export interface TracingOptionsFactory {
+  createTracingOptions(): Promise<TracingModuleOptions> | TracingModuleOptions;
+}

@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Baggage } from '../core/baggage.js';
+import type { PropagationState } from '../core/propagation/text-map-propagator.js';
+import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
+import type { Tracer } from '../core/tracer.js';
+import { SpanKind, SpanStatusCode, type Span } from '../core/types.js';
+import { REQUEST_STATE } from '../tracing.internal-constants.js';
+import type { ResolvedTracingConfig } from './tracing-config.js';
+
+/** What the context middleware leaves on the raw request for the interceptor. */
+export interface HttpRequestState {
+  readonly context: TraceContext;
+  /** The server span; undefined for ignored routes. */
+  readonly span: Span | undefined;
+  /** Route template once known (`/users/:id`). */
+  route: string | undefined;
+}
+
+type RequestWithState = IncomingMessage & {
+  [REQUEST_STATE]?: HttpRequestState;
+  originalUrl?: string;
+  route?: { path?: unknown };
+};
+
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+  'QUERY',
+]);
+const SAFE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+export function getRequestState(req: IncomingMessage): HttpRequestState | undefined {
+  return (req as RequestWithState)[REQUEST_STATE];
+}
+
+/** The first well-formed correlation id among the configured request headers. */
+export function readCorrelationId(
+  headers: IncomingMessage['headers'],
+  names: readonly string[],
+): string | undefined {
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string' && SAFE_ID.test(value)) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Opens the request's context and server span, echoes the correlation id, and ends the
+ * span when the response is done (or the client goes away), with the final status.
+ */
+export function beginHttpRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tracer: Tracer,
+  config: ResolvedTracingConfig,
+): HttpRequestState {
+  const r = req as RequestWithState;
+  const headers = req.headers;
+  const extracted: PropagationState = config.propagator.extract({}, headers);
+  const url = r.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const rawMethod = req.method ?? 'GET';
+  const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+
+  let span: Span | undefined;
+  if (!config.isIgnoredRoute(path)) {
+    span = tracer.startSpan(
+      method === '_OTHER' ? 'HTTP' : method,
+      { kind: SpanKind.SERVER, parent: extracted.spanContext },
+      // Never a parent from whatever context is active when the request arrives.
+      ROOT_CONTEXT,
+    );
+    if (span.isRecording()) setRequestAttributes(span, req, method, rawMethod, path);
+  }
+  const correlationId =
+    readCorrelationId(headers, config.correlationRequestHeaders) ??
+    config.generateCorrelationId?.() ??
+    (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId());
+  if (config.correlationResponseHeader !== undefined && !res.headersSent) {
+    res.setHeader(config.correlationResponseHeader, correlationId);
+  }
+  const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
+  const state: HttpRequestState = { context, span, route: undefined };
+  r[REQUEST_STATE] = state;
+  if (span) res.once('close', () => endHttpSpan(span, state, r, res, method));
+  return state;
+}
+
+function setRequestAttributes(
+  span: Span,
+  req: IncomingMessage,
+  method: string,
+  rawMethod: string,
+  path: string,
+): void {
+  span.setAttribute('http.request.method', method);
+  if (method === '_OTHER') span.setAttribute('http.request.method_original', rawMethod);
+  span.setAttribute('url.path', path);
+  span.setAttribute(
+    'url.scheme',
+    (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http',
+  );
+  const host = req.headers.host;
+  if (host) {
+    const colon = host.lastIndexOf(':');
+    if (colon > 0 && !host.endsWith(']')) {
+      span.setAttribute('server.address', host.slice(0, colon));
+      const port = Number(host.slice(colon + 1));
+      if (Number.isInteger(port)) span.setAttribute('server.port', port);
+    } else {
+      span.setAttribute('server.address', host);
+    }
+  }
+  const client = req.socket?.remoteAddress;
+  if (client) span.setAttribute('client.address', client);
+  const ua = req.headers['user-agent'];
+  if (ua) span.setAttribute('user_agent.original', ua);
+  span.setAttribute('network.protocol.version', req.httpVersion);
+}
+
+function endHttpSpan(
+  span: Span,
+  state: HttpRequestState,
+  req: RequestWithState,
+  res: ServerResponse,
+  method: string,
+): void {
+  const route = state.route ?? expressRoute(req);
+  if (route !== undefined) {
+    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
+    span.setAttribute('http.route', route);
+  }
+  const status = res.statusCode;
+  span.setAttribute('http.response.status_code', status);
+  if (!res.writableFinished) {
+    // The client went away before the response was complete.
+    span.setAttribute('error.type', 'aborted');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'response aborted' });
+  } else if (status >= 500) {
+    span.setAttribute('error.type', String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
+function expressRoute(req: RequestWithState): string | undefined {
+  const path = req.route?.path;
+  return typeof path === 'string' ? path : undefined;
+}

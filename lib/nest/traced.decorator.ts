@@ -1,0 +1,306 @@
+import { isObservable, Observable } from 'rxjs';
+import { getGlobalTracer } from '../core/global-tracer.js';
+import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
+import { isPromiseLike, recordError, type Tracer } from '../core/tracer.js';
+import { SpanKind, type Attributes, type Span } from '../core/types.js';
+import { NOOP_SPAN } from '../core/non-recording-span.js';
+import { TRACED_METADATA } from '../tracing.constants.js';
+import { safeSerialize } from './safe-serialize.js';
+
+export interface TracedOptions {
+  /** Span name. @default `ClassName.methodName` */
+  name?: string;
+  /** @default SpanKind.INTERNAL */
+  kind?: SpanKind;
+  /** Attributes set on every span of this method. */
+  attributes?: Attributes;
+  /** Record the arguments (redacted, capped) as `code.function.arguments`. @default false */
+  recordArguments?: boolean;
+  /** Record the return value (redacted, capped) as `code.function.result`. @default false */
+  recordResult?: boolean;
+}
+
+interface MethodPlan {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly attributes: Attributes;
+  readonly recordArguments: boolean;
+  readonly recordResult: boolean;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Turns each call of a method (or of every own method of a class) into a span. The
+ * method behaves as before: same result, same error, same `this`; sync stays sync, a
+ * Promise stays a Promise, an Observable stays lazy with one span per subscription, and
+ * generators get one span per iteration.
+ */
+export function Traced(
+  name?: string,
+  options?: Omit<TracedOptions, 'name'>,
+): ClassDecorator & MethodDecorator;
+export function Traced(options: TracedOptions): ClassDecorator & MethodDecorator;
+export function Traced(
+  nameOrOptions?: string | TracedOptions,
+  maybeOptions?: Omit<TracedOptions, 'name'>,
+): ClassDecorator & MethodDecorator {
+  const options: TracedOptions =
+    typeof nameOrOptions === 'string'
+      ? { ...maybeOptions, name: nameOrOptions }
+      : { ...nameOrOptions };
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (key === undefined) {
+      traceClass(target as Function, options);
+      return;
+    }
+    if (!descriptor || typeof descriptor.value !== 'function') return descriptor;
+    const owner = typeof target === 'function' ? target : target.constructor;
+    descriptor.value = wrapMethod(
+      descriptor.value as AnyFunction,
+      owner.name,
+      String(key),
+      options,
+    );
+    return descriptor;
+  }) as ClassDecorator & MethodDecorator;
+}
+
+function traceClass(ctor: Function, options: TracedOptions): void {
+  const proto = ctor.prototype as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    if (key === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+    // Accessors and already-traced methods (a method's own @Traced wins) are left alone.
+    if (!descriptor || typeof descriptor.value !== 'function') continue;
+    if (Reflect.hasOwnMetadata(TRACED_METADATA, descriptor.value as object)) continue;
+    const { name: _ignored, ...rest } = options;
+    descriptor.value = wrapMethod(descriptor.value as AnyFunction, ctor.name, key, rest);
+    Object.defineProperty(proto, key, descriptor);
+  }
+}
+
+/** Exported for TracingService and tests: wraps one function with tracing. */
+export function wrapMethod(
+  original: AnyFunction,
+  className: string,
+  methodName: string,
+  options: TracedOptions,
+): AnyFunction {
+  const plan: MethodPlan = {
+    name: options.name ?? `${className}.${methodName}`,
+    kind: options.kind ?? SpanKind.INTERNAL,
+    attributes: { 'code.function.name': `${className}.${methodName}`, ...options.attributes },
+    recordArguments: options.recordArguments === true,
+    recordResult: options.recordResult === true,
+  };
+  const fnKind = original.constructor?.name;
+  const isGenerator = fnKind === 'GeneratorFunction' || fnKind === 'AsyncGeneratorFunction';
+  const isAsyncGenerator = fnKind === 'AsyncGeneratorFunction';
+
+  const wrapper = function (this: unknown): unknown {
+    const ctx = currentContext();
+    const tracer = ctx?.tracer ?? getGlobalTracer();
+    // Disabled or not yet started: a plain call, no context work at all.
+    if (tracer === undefined || !tracer.enabled) {
+      return original.apply(this, arguments as unknown as unknown[]);
+    }
+    if (isGenerator) {
+      return traceIterator(
+        original.apply(this, arguments as unknown as unknown[]) as Iterator<unknown>,
+        tracer,
+        ctx,
+        plan,
+        arguments,
+        isAsyncGenerator,
+      );
+    }
+    const span = startSpan(tracer, ctx, plan, arguments);
+    if (span === NOOP_SPAN) return original.apply(this, arguments as unknown as unknown[]);
+    return runWithContext(
+      childContext(ctx, span, tracer),
+      invoke,
+      original,
+      this,
+      arguments,
+      span,
+      plan,
+      tracer,
+      ctx,
+    );
+  };
+
+  Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
+  // Keep what other decorators stored on the function (routes, guards, patterns, Swagger),
+  // whichever order the decorators run in.
+  for (const key of Reflect.getOwnMetadataKeys(original)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, original), wrapper);
+  }
+  Reflect.defineMetadata(TRACED_METADATA, options, wrapper);
+  return wrapper;
+}
+
+function startSpan(
+  tracer: Tracer,
+  ctx: TraceContext | undefined,
+  plan: MethodPlan,
+  args: IArguments | unknown[],
+): Span {
+  const span = tracer.startSpan(
+    plan.name,
+    { kind: plan.kind, attributes: plan.attributes },
+    ctx ?? tracer.createContext(undefined, undefined, undefined),
+  );
+  if (plan.recordArguments && span.isRecording()) {
+    span.setAttribute('code.function.arguments', safeSerialize(Array.from(args)));
+  }
+  return span;
+}
+
+function childContext(ctx: TraceContext | undefined, span: Span, tracer: Tracer): TraceContext {
+  return ctx ? ctx.withSpan(span) : tracer.createContext(span, undefined, undefined);
+}
+
+function invoke(
+  original: AnyFunction,
+  self: unknown,
+  args: IArguments,
+  span: Span,
+  plan: MethodPlan,
+  tracer: Tracer,
+  ctx: TraceContext | undefined,
+): unknown {
+  let result: unknown;
+  try {
+    result = original.apply(self, args as unknown as unknown[]);
+  } catch (error) {
+    recordError(span, error);
+    span.end();
+    throw error;
+  }
+  if (isPromiseLike(result)) {
+    return Promise.resolve(result).then(
+      (value) => {
+        if (plan.recordResult) recordResult(span, value);
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        recordError(span, error);
+        span.end();
+        throw error;
+      },
+    );
+  }
+  if (isObservable(result)) return traceObservable(result, span, plan, tracer, ctx, args);
+  if (plan.recordResult) recordResult(span, result);
+  span.end();
+  return result;
+}
+
+function recordResult(span: Span, value: unknown): void {
+  if (span.isRecording()) span.setAttribute('code.function.result', safeSerialize(value));
+}
+
+/**
+ * One span per subscription: the first subscription continues the span opened by the
+ * call, later ones open their own. Nothing is ended for an Observable never subscribed.
+ */
+function traceObservable(
+  source: Observable<unknown>,
+  callSpan: Span,
+  plan: MethodPlan,
+  tracer: Tracer,
+  ctx: TraceContext | undefined,
+  args: IArguments,
+): Observable<unknown> {
+  let first = true;
+  return new Observable<unknown>((subscriber) => {
+    const span = first ? callSpan : startSpan(tracer, ctx, plan, args);
+    first = false;
+    const subscription = runWithContext(childContext(ctx, span, tracer), () =>
+      source.subscribe({
+        next: (value) => {
+          if (plan.recordResult) recordResult(span, value);
+          subscriber.next(value);
+        },
+        error: (error: unknown) => {
+          recordError(span, error);
+          span.end();
+          subscriber.error(error);
+        },
+        complete: () => {
+          span.end();
+          subscriber.complete();
+        },
+      }),
+    );
+    return () => {
+      subscription.unsubscribe();
+      span.end();
+    };
+  });
+}
+
+/**
+ * A generator's body runs on each next(): the span starts with the first one, each step
+ * runs inside it, and it ends when the generator is done, throws or is returned early.
+ */
+function traceIterator(
+  iterator: Iterator<unknown> | AsyncIterator<unknown>,
+  tracer: Tracer,
+  ctx: TraceContext | undefined,
+  plan: MethodPlan,
+  args: IArguments,
+  isAsync: boolean,
+): unknown {
+  let span: Span | undefined;
+  let spanCtx: TraceContext | undefined;
+  const step = (method: 'next' | 'return' | 'throw', value: unknown): unknown => {
+    if (span === undefined) {
+      span = startSpan(tracer, ctx, plan, args);
+      spanCtx = childContext(ctx, span, tracer);
+    }
+    const s = span;
+    const fn = (iterator as unknown as Record<string, ((v: unknown) => unknown) | undefined>)[
+      method
+    ];
+    if (fn === undefined) {
+      s.end();
+      if (method === 'throw') throw value;
+      return isAsync ? Promise.resolve({ value, done: true }) : { value, done: true };
+    }
+    const settle = (r: IteratorResult<unknown>) => {
+      if (r.done) {
+        if (plan.recordResult) recordResult(s, r.value);
+        s.end();
+      }
+      return r;
+    };
+    const fail = (error: unknown): never => {
+      recordError(s, error);
+      s.end();
+      throw error;
+    };
+    let result: unknown;
+    try {
+      result = runWithContext(spanCtx!, () => fn.call(iterator, value));
+    } catch (error) {
+      return fail(error);
+    }
+    if (isAsync) return (result as Promise<IteratorResult<unknown>>).then(settle, fail);
+    return settle(result as IteratorResult<unknown>);
+  };
+  const traced = {
+    next: (value?: unknown) => step('next', value),
+    return: (value?: unknown) => step('return', value),
+    throw: (error?: unknown) => step('throw', error),
+  };
+  const tag = isAsync ? Symbol.asyncIterator : Symbol.iterator;
+  return Object.assign(traced, {
+    [tag]() {
+      return traced;
+    },
+  });
+}

@@ -1,0 +1,369 @@
+import { ConsoleSpanExporter } from '../core/exporters/console-span-exporter.js';
+import { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
+import { createPropagator, parsePropagatorList } from '../core/propagation/propagator-factory.js';
+import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
+import { parseResourceAttributes } from '../core/resource.js';
+import {
+  createSampler,
+  FunctionSampler,
+  SAMPLER_NAMES,
+  type Sampler,
+  type SamplerName,
+} from '../core/samplers.js';
+import type { SpanExporter } from '../core/span-exporter.js';
+import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/types.js';
+import type {
+  ExporterOption,
+  IgnoredRoute,
+  TracingModuleOptions,
+} from '../interfaces/tracing-module-options.interface.js';
+import { invalidOption, MESSAGES, TracingConfigError } from '../tracing.errors.js';
+
+/** Options after defaults and OTEL_* variables: what the rest of the module reads. */
+export interface ResolvedTracingConfig {
+  readonly enabled: boolean;
+  readonly serviceName: string;
+  readonly serviceVersion: string | undefined;
+  readonly environment: string | undefined;
+  readonly resourceAttributes: Attributes;
+  readonly sampler: Sampler;
+  readonly propagator: TextMapPropagator;
+  readonly exporters: readonly ExporterOption[];
+  readonly correlationRequestHeaders: readonly string[];
+  readonly correlationResponseHeader: string | undefined;
+  readonly generateCorrelationId: (() => string) | undefined;
+  readonly isIgnoredRoute: (path: string) => boolean;
+  readonly spanLimits: SpanLimits;
+  readonly mountMiddleware: boolean;
+  /** Env-variable problems to log once the logger is up (never thrown: the environment is not code). */
+  readonly warnings: readonly string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+const KNOWN_OPTIONS = new Set([
+  'serviceName',
+  'serviceVersion',
+  'environment',
+  'resourceAttributes',
+  'enabled',
+  'sampler',
+  'propagators',
+  'correlation',
+  'exporters',
+  'ignoreRoutes',
+  'spanLimits',
+  'mountMiddleware',
+]);
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** Validates options (throwing on the first bad one) and merges in OTEL_* variables. */
+export function resolveTracingConfig(
+  options: TracingModuleOptions = {},
+  env: Env = process.env,
+): ResolvedTracingConfig {
+  if (options === null || typeof options !== 'object') {
+    throw invalidOption('options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new TracingConfigError(
+        `TracingModule: unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}.`,
+      );
+    }
+  }
+  const warnings: string[] = [];
+  const envResource = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+
+  optionalString(options, 'serviceName');
+  optionalString(options, 'serviceVersion');
+  optionalString(options, 'environment');
+  if (options.serviceName === '') throw invalidOption('serviceName', 'a non-empty string', '');
+  const envService = env.OTEL_SERVICE_NAME?.trim();
+  const serviceName =
+    options.serviceName ??
+    (envService || undefined) ??
+    (typeof envResource['service.name'] === 'string' ? envResource['service.name'] : undefined) ??
+    'unknown_service:node';
+
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+    throw invalidOption('enabled', 'a boolean', options.enabled);
+  }
+  const enabled = options.enabled ?? env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true';
+
+  if (
+    options.resourceAttributes !== undefined &&
+    (options.resourceAttributes === null || typeof options.resourceAttributes !== 'object')
+  ) {
+    throw invalidOption(
+      'resourceAttributes',
+      'an object of attribute values',
+      options.resourceAttributes,
+    );
+  }
+
+  return {
+    enabled,
+    serviceName,
+    serviceVersion: options.serviceVersion ?? stringAttr(envResource['service.version']),
+    environment: options.environment ?? stringAttr(envResource['deployment.environment.name']),
+    resourceAttributes: { ...envResource, ...options.resourceAttributes },
+    sampler: resolveSampler(options, env, warnings),
+    propagator: resolvePropagator(options, env, warnings),
+    exporters: resolveExporters(options, env, warnings),
+    ...resolveCorrelation(options),
+    isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes),
+    spanLimits: resolveLimits(options, env, warnings),
+    mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    warnings,
+  };
+}
+
+function optionalString(options: TracingModuleOptions, key: keyof TracingModuleOptions): void {
+  const value = options[key];
+  if (value !== undefined && typeof value !== 'string') throw invalidOption(key, 'a string', value);
+}
+
+function stringAttr(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function resolveBoolean(
+  options: TracingModuleOptions,
+  key: 'mountMiddleware',
+  fallback: boolean,
+): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(key, 'a boolean', value);
+  return value;
+}
+
+function isSamplerName(value: unknown): value is SamplerName {
+  return typeof value === 'string' && (SAMPLER_NAMES as readonly string[]).includes(value);
+}
+
+function resolveSampler(options: TracingModuleOptions, env: Env, warnings: string[]): Sampler {
+  const option = options.sampler;
+  const expected = `one of ${SAMPLER_NAMES.join(', ')}, { type, ratio }, a Sampler or a function`;
+  if (option !== undefined) {
+    if (typeof option === 'function') return new FunctionSampler(option);
+    if (isSamplerName(option)) return createSampler(option);
+    if (option && typeof option === 'object') {
+      if ('shouldSample' in option && typeof option.shouldSample === 'function') return option;
+      if ('type' in option) {
+        if (!isSamplerName(option.type)) throw invalidOption('sampler.type', expected, option.type);
+        const ratio = option.ratio;
+        if (ratio !== undefined && !(typeof ratio === 'number' && ratio >= 0 && ratio <= 1)) {
+          throw invalidOption('sampler.ratio', 'a number from 0 to 1', ratio);
+        }
+        return createSampler(option.type, ratio);
+      }
+    }
+    throw invalidOption('sampler', expected, option);
+  }
+  const envName = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  let name: SamplerName = 'parentbased_always_on';
+  if (envName) {
+    if (isSamplerName(envName)) name = envName;
+    else
+      warnings.push(MESSAGES.envIgnored('OTEL_TRACES_SAMPLER', envName, SAMPLER_NAMES.join(', ')));
+  }
+  let ratio: number | undefined;
+  const envArg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (envArg && name.endsWith('traceidratio')) {
+    const parsed = Number(envArg);
+    if (envArg !== '' && parsed >= 0 && parsed <= 1) ratio = parsed;
+    else
+      warnings.push(MESSAGES.envIgnored('OTEL_TRACES_SAMPLER_ARG', envArg, 'a number from 0 to 1'));
+  }
+  return createSampler(name, ratio);
+}
+
+function resolvePropagator(
+  options: TracingModuleOptions,
+  env: Env,
+  warnings: string[],
+): TextMapPropagator {
+  const option = options.propagators;
+  if (option !== undefined) {
+    if (Array.isArray(option)) {
+      try {
+        return createPropagator(option.map((n) => String(n).toLowerCase()));
+      } catch (error) {
+        throw new TracingConfigError(
+          `TracingModule: option "propagators": ${(error as Error).message}`,
+        );
+      }
+    }
+    if (option && typeof option === 'object' && typeof option.inject === 'function') return option;
+    throw invalidOption(
+      'propagators',
+      'an array of propagator names or a TextMapPropagator',
+      option,
+    );
+  }
+  const names = parsePropagatorList(env.OTEL_PROPAGATORS);
+  try {
+    return createPropagator(names);
+  } catch (error) {
+    warnings.push((error as Error).message + ' Using tracecontext,baggage.');
+    return createPropagator([]);
+  }
+}
+
+const ENV_EXPORTERS = new Set(['console', 'none', 'memory']);
+
+function resolveExporters(
+  options: TracingModuleOptions,
+  env: Env,
+  warnings: string[],
+): ExporterOption[] {
+  const option = options.exporters;
+  if (option !== undefined) {
+    if (!Array.isArray(option)) throw invalidOption('exporters', 'an array', option);
+    option.forEach((entry, i) => validateExporter(entry, `exporters[${i}]`));
+    return [...option];
+  }
+  const names = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const out: ExporterOption[] = [];
+  if (names.length === 0) warnings.push(MESSAGES.noExporters);
+  for (const name of names) {
+    if (!ENV_EXPORTERS.has(name)) {
+      warnings.push(MESSAGES.exporterUnavailable(name));
+      continue;
+    }
+    if (name === 'console') out.push({ type: 'console' });
+    if (name === 'memory') out.push({ type: 'memory' });
+  }
+  return out;
+}
+
+function validateExporter(entry: unknown, path: string): void {
+  if (typeof entry === 'function') {
+    const proto = (entry as { prototype?: { export?: unknown } }).prototype;
+    if (proto && typeof proto.export === 'function') return;
+    throw invalidOption(path, 'a class implementing SpanExporter (with an export method)', entry);
+  }
+  if (entry && typeof entry === 'object') {
+    if (typeof (entry as SpanExporter).export === 'function') return;
+    const type = (entry as { type?: unknown }).type;
+    if (type === 'console' || type === 'memory') return;
+    if ('type' in entry) {
+      throw invalidOption(`${path}.type`, '"console" or "memory"', type);
+    }
+  }
+  throw invalidOption(
+    path,
+    "{ type: 'console' | 'memory' }, an exporter class or a SpanExporter instance",
+    entry,
+  );
+}
+
+export function isBuiltInExporterClass(value: unknown): boolean {
+  return value === ConsoleSpanExporter || value === InMemorySpanExporter;
+}
+
+function resolveCorrelation(options: TracingModuleOptions) {
+  const c = options.correlation ?? {};
+  if (typeof c !== 'object' || c === null) throw invalidOption('correlation', 'an object', c);
+  const requestHeaders = c.requestHeaders ?? ['x-correlation-id', 'x-request-id'];
+  if (!Array.isArray(requestHeaders)) {
+    throw invalidOption('correlation.requestHeaders', 'an array of header names', requestHeaders);
+  }
+  const lowered = requestHeaders.map((h, i) => {
+    if (typeof h !== 'string' || !HEADER_NAME.test(h.toLowerCase())) {
+      throw invalidOption(`correlation.requestHeaders[${i}]`, 'a header name', h);
+    }
+    return h.toLowerCase();
+  });
+  const response = c.responseHeader ?? 'x-correlation-id';
+  if (
+    response !== false &&
+    (typeof response !== 'string' || !HEADER_NAME.test(response.toLowerCase()))
+  ) {
+    throw invalidOption('correlation.responseHeader', 'a header name or false', response);
+  }
+  if (c.generate !== undefined && typeof c.generate !== 'function') {
+    throw invalidOption('correlation.generate', 'a function returning a string', c.generate);
+  }
+  return {
+    correlationRequestHeaders: lowered,
+    correlationResponseHeader: response === false ? undefined : response.toLowerCase(),
+    generateCorrelationId: c.generate,
+  };
+}
+
+function resolveIgnoredRoutes(routes: IgnoredRoute[] | undefined): (path: string) => boolean {
+  if (routes === undefined) return () => false;
+  if (!Array.isArray(routes))
+    throw invalidOption('ignoreRoutes', 'an array of paths or RegExps', routes);
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const patterns: RegExp[] = [];
+  routes.forEach((route, i) => {
+    if (route instanceof RegExp) patterns.push(route);
+    else if (typeof route === 'string' && route.startsWith('/')) {
+      if (route.endsWith('*')) prefixes.push(route.slice(0, -1));
+      else exact.add(stripTrailingSlash(route));
+    } else {
+      throw invalidOption(`ignoreRoutes[${i}]`, 'a path starting with "/" or a RegExp', route);
+    }
+  });
+  if (exact.size === 0 && prefixes.length === 0 && patterns.length === 0) return () => false;
+  return (path) => {
+    const p = stripTrailingSlash(path);
+    if (exact.has(p)) return true;
+    for (const prefix of prefixes) if (p.startsWith(prefix)) return true;
+    for (const re of patterns) {
+      re.lastIndex = 0;
+      if (re.test(path)) return true;
+    }
+    return false;
+  };
+}
+
+function stripTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+const LIMIT_ENV: Record<keyof SpanLimits, string[]> = {
+  attributeCountLimit: ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'],
+  attributeValueLengthLimit: [
+    'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+    'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  ],
+  eventCountLimit: ['OTEL_SPAN_EVENT_COUNT_LIMIT'],
+  linkCountLimit: ['OTEL_SPAN_LINK_COUNT_LIMIT'],
+};
+
+function resolveLimits(options: TracingModuleOptions, env: Env, warnings: string[]): SpanLimits {
+  const given = options.spanLimits ?? {};
+  if (typeof given !== 'object' || given === null) {
+    throw invalidOption('spanLimits', 'an object', given);
+  }
+  const limits: SpanLimits = { ...DEFAULT_SPAN_LIMITS };
+  for (const key of Object.keys(LIMIT_ENV) as (keyof SpanLimits)[]) {
+    const value = given[key];
+    if (value !== undefined) {
+      if (!Number.isInteger(value) || value < 0) {
+        throw invalidOption(`spanLimits.${key}`, 'a non-negative integer', value);
+      }
+      limits[key] = value;
+      continue;
+    }
+    for (const name of LIMIT_ENV[key]) {
+      const raw = env[name]?.trim();
+      if (!raw) continue;
+      const parsed = Number(raw);
+      if (Number.isInteger(parsed) && parsed >= 0) limits[key] = parsed;
+      else warnings.push(MESSAGES.envIgnored(name, raw, 'a non-negative integer'));
+      break;
+    }
+  }
+  return limits;
+}

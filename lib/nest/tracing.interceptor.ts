@@ -1,0 +1,201 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Observable } from 'rxjs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Baggage } from '../core/baggage.js';
+import { ROOT_CONTEXT, runWithContext, type TraceContext } from '../core/trace-context.js';
+import { recordError, Tracer } from '../core/tracer.js';
+import { SpanKind, type Span } from '../core/types.js';
+import { TRACING_CONFIG } from '../tracing.internal-constants.js';
+import { beginHttpRequest, getRequestState, readCorrelationId } from './http-request.js';
+import { findMessageCarrier, messagingSystem } from './message-carrier.js';
+import type { ResolvedTracingConfig } from './tracing-config.js';
+
+// Nest's own metadata keys, by value: @nestjs/microservices and @nestjs/websockets are
+// optional and must not be imported.
+const PATTERN_METADATA = 'microservices:pattern';
+const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+const EVENT_HANDLER = 2;
+const WS_MESSAGE_METADATA = 'message';
+
+type HttpRequestLike = IncomingMessage & {
+  raw?: IncomingMessage;
+  route?: { path?: unknown };
+  routeOptions?: { url?: unknown };
+  routerPath?: unknown;
+};
+
+/**
+ * Opens the handler's span for every request, message and WebSocket event: names the
+ * HTTP server span after its route template, records what the handler throws, and runs
+ * the handler inside the request's context.
+ */
+@Injectable()
+export class TracingInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(TRACING_CONFIG) private readonly config: ResolvedTracingConfig,
+    private readonly tracer: Tracer,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!this.config.enabled) return next.handle();
+    switch (context.getType<string>()) {
+      case 'http':
+        return this.interceptHttp(context, next);
+      case 'rpc':
+        return this.interceptMessage(context, next);
+      case 'ws':
+        return this.interceptWsEvent(context, next);
+      default:
+        return next.handle();
+    }
+  }
+
+  private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<HttpRequestLike>();
+    const raw = req.raw ?? req;
+    const state =
+      getRequestState(raw) ??
+      beginHttpRequest(raw, rawResponse(http.getResponse()), this.tracer, this.config);
+    const span = state.span;
+    if (span !== undefined) {
+      const route = routeTemplate(req);
+      if (route !== undefined) {
+        state.route = route;
+        span.updateName(`${raw.method ?? 'HTTP'} ${route}`);
+      }
+      if (span.isRecording()) {
+        span.setAttribute('nestjs.controller', context.getClass().name);
+        span.setAttribute('nestjs.handler', context.getHandler().name);
+      }
+    }
+    // The HTTP span is ended by the response, not here: filters may still change the status.
+    return runHandler(state.context, next, span, recordHttpError, false);
+  }
+
+  private interceptMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const rpc = context.switchToRpc();
+    const handler = context.getHandler();
+    const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
+    const isEvent = Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === EVENT_HANDLER;
+    const name = patternName(patterns?.[0]) ?? handler.name;
+    const rpcContext = rpc.getContext<unknown>();
+    const carrier = findMessageCarrier(rpcContext, rpc.getData<unknown>());
+    return this.traceUnit(next, name, isEvent ? SpanKind.CONSUMER : SpanKind.SERVER, carrier, {
+      'messaging.system': messagingSystem(rpcContext),
+      'messaging.destination.name': name,
+      'messaging.operation.type': 'process',
+      'nestjs.controller': context.getClass().name,
+      'nestjs.handler': handler.name,
+    });
+  }
+
+  private interceptWsEvent(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const handler = context.getHandler();
+    const name =
+      patternName(Reflect.getMetadata(WS_MESSAGE_METADATA, handler)) ?? handler.name ?? 'ws';
+    const data = context.switchToWs().getData<unknown>();
+    const carrier = findMessageCarrier(undefined, data);
+    return this.traceUnit(next, name, SpanKind.SERVER, carrier, {
+      'websocket.event': name,
+      'nestjs.controller': context.getClass().name,
+      'nestjs.handler': handler.name,
+    });
+  }
+
+  private traceUnit(
+    next: CallHandler,
+    name: string,
+    kind: SpanKind,
+    carrier: object | undefined,
+    attributes: Record<string, string | undefined>,
+  ): Observable<unknown> {
+    const extracted = carrier ? this.config.propagator.extract({}, carrier) : {};
+    const span = this.tracer.startSpan(
+      name,
+      { kind, parent: extracted.spanContext, attributes },
+      ROOT_CONTEXT,
+    );
+    const headers = carrier as Record<string, string | string[] | undefined> | undefined;
+    const correlationId =
+      (headers && readCorrelationId(headers, this.config.correlationRequestHeaders)) ??
+      this.config.generateCorrelationId?.() ??
+      span.spanContext().traceId;
+    const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
+    return runHandler(ctx, next, span, recordError, true);
+  }
+}
+
+/** Subscribes to the handler inside `ctx`; records errors; optionally ends the span. */
+function runHandler(
+  ctx: TraceContext,
+  next: CallHandler,
+  span: Span | undefined,
+  onError: (span: Span, error: unknown) => void,
+  endSpan: boolean,
+): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    const subscription = runWithContext(ctx, () =>
+      next.handle().subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          if (span !== undefined) {
+            onError(span, error);
+            if (endSpan) span.end();
+          }
+          subscriber.error(error);
+        },
+        complete: () => {
+          if (endSpan) span?.end();
+          subscriber.complete();
+        },
+      }),
+    );
+    return () => {
+      subscription.unsubscribe();
+      if (endSpan) span?.end();
+    };
+  });
+}
+
+/** 4xx are the client's fault: an event on the span, not an error status (OTel HTTP conventions). */
+function recordHttpError(span: Span, error: unknown): void {
+  if (error instanceof HttpException && error.getStatus() < 500) {
+    span.recordException(error);
+    return;
+  }
+  recordError(span, error);
+  span.setAttribute(
+    'error.type',
+    error instanceof Error ? error.constructor.name || error.name : typeof error,
+  );
+}
+
+function rawResponse(res: unknown): ServerResponse {
+  const r = res as { raw?: ServerResponse };
+  return r.raw ?? (res as ServerResponse);
+}
+
+function routeTemplate(req: HttpRequestLike): string | undefined {
+  const fastifyRoute = req.routeOptions?.url ?? req.routerPath;
+  if (typeof fastifyRoute === 'string') return fastifyRoute;
+  const expressRoute = req.route?.path;
+  return typeof expressRoute === 'string' ? expressRoute : undefined;
+}
+
+function patternName(pattern: unknown): string | undefined {
+  if (pattern === undefined || pattern === null) return undefined;
+  if (typeof pattern === 'string') return pattern;
+  try {
+    return JSON.stringify(pattern);
+  } catch {
+    return String(pattern);
+  }
+}

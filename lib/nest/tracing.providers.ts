@@ -1,0 +1,139 @@
+import { Logger, type Provider, type Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ConsoleSpanExporter } from '../core/exporters/console-span-exporter.js';
+import { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
+import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
+import { createResource } from '../core/resource.js';
+import { SimpleSpanProcessor } from '../core/simple-span-processor.js';
+import type { SpanExporter } from '../core/span-exporter.js';
+import type { SpanProcessor } from '../core/span-processor.js';
+import { Tracer } from '../core/tracer.js';
+import type {
+  ExporterOption,
+  TracingModuleOptions,
+} from '../interfaces/tracing-module-options.interface.js';
+import { TRACING_MODULE_OPTIONS } from '../tracing.module-definition.js';
+import { TRACING_EXPORTERS } from '../tracing.constants.js';
+import { MESSAGES } from '../tracing.errors.js';
+import { TRACING_CONFIG } from '../tracing.internal-constants.js';
+import {
+  isBuiltInExporterClass,
+  resolveTracingConfig,
+  type ResolvedTracingConfig,
+} from './tracing-config.js';
+
+const logger = new Logger('TracingModule');
+
+function isExporterClass(entry: ExporterOption): entry is Type<SpanExporter> {
+  return typeof entry === 'function';
+}
+
+function isExporterInstance(entry: ExporterOption): entry is SpanExporter {
+  return typeof entry === 'object' && typeof (entry as SpanExporter).export === 'function';
+}
+
+/** Providers that make user exporter classes and instances injectable by their class. */
+export function exporterClassProviders(
+  exporters: readonly ExporterOption[] | undefined,
+): Provider[] {
+  const providers: Provider[] = [];
+  const seen = new Set<unknown>();
+  for (const entry of exporters ?? []) {
+    if (isExporterClass(entry)) {
+      if (isBuiltInExporterClass(entry) || seen.has(entry)) continue;
+      seen.add(entry);
+      providers.push({ provide: entry, useClass: entry });
+    } else if (isExporterInstance(entry)) {
+      const ctor = entry.constructor;
+      if (ctor === Object || isBuiltInExporterClass(ctor) || seen.has(ctor)) continue;
+      seen.add(ctor);
+      providers.push({ provide: ctor, useValue: entry });
+    }
+  }
+  return providers;
+}
+
+async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Promise<SpanExporter> {
+  if (isExporterClass(entry)) {
+    if (entry === InMemorySpanExporter) return new InMemorySpanExporter();
+    if (entry === ConsoleSpanExporter) return new ConsoleSpanExporter();
+    try {
+      return moduleRef.get(entry, { strict: false });
+    } catch {
+      // Not registered (e.g. returned by an async factory): build it with DI anyway.
+      return moduleRef.create(entry);
+    }
+  }
+  if (isExporterInstance(entry)) return entry;
+  if (entry.type === 'memory') {
+    const { type: _memory, ...options } = entry;
+    return new InMemorySpanExporter(options);
+  }
+  const { type: _console, ...options } = entry;
+  return new ConsoleSpanExporter(options);
+}
+
+function processorFor(exporter: SpanExporter): SpanProcessor {
+  let reported = false;
+  return new SimpleSpanProcessor(exporter, (error) => {
+    if (reported) return;
+    reported = true;
+    logger.warn(MESSAGES.exportFailed(exporter.constructor.name, error.message));
+  });
+}
+
+export const tracingProviders: Provider[] = [
+  {
+    provide: TRACING_CONFIG,
+    useFactory: (options: TracingModuleOptions): ResolvedTracingConfig => {
+      const config = resolveTracingConfig(options);
+      for (const warning of config.warnings) logger.warn(warning);
+      return config;
+    },
+    inject: [TRACING_MODULE_OPTIONS],
+  },
+  {
+    provide: TRACING_EXPORTERS,
+    useFactory: async (config: ResolvedTracingConfig, moduleRef: ModuleRef) =>
+      config.enabled
+        ? Promise.all(config.exporters.map((entry) => resolveExporter(entry, moduleRef)))
+        : [],
+    inject: [TRACING_CONFIG, ModuleRef],
+  },
+  {
+    provide: Tracer,
+    useFactory: (config: ResolvedTracingConfig, exporters: SpanExporter[]) =>
+      new Tracer({
+        enabled: config.enabled,
+        sampler: config.sampler,
+        limits: config.spanLimits,
+        resource: createResource({
+          serviceName: config.serviceName,
+          serviceVersion: config.serviceVersion,
+          environment: config.environment,
+          attributes: config.resourceAttributes,
+        }),
+        processor:
+          exporters.length === 0
+            ? NOOP_PROCESSOR
+            : exporters.length === 1
+              ? processorFor(exporters[0]!)
+              : new MultiSpanProcessor(exporters.map(processorFor)),
+      }),
+    inject: [TRACING_CONFIG, TRACING_EXPORTERS],
+  },
+  // The built-in exporters are injectable whether they were named in forRoot or made by
+  // an async factory: tests inject InMemorySpanExporter to read spans.
+  {
+    provide: InMemorySpanExporter,
+    useFactory: (exporters: SpanExporter[]) =>
+      exporters.find((e) => e instanceof InMemorySpanExporter),
+    inject: [TRACING_EXPORTERS],
+  },
+  {
+    provide: ConsoleSpanExporter,
+    useFactory: (exporters: SpanExporter[]) =>
+      exporters.find((e) => e instanceof ConsoleSpanExporter),
+    inject: [TRACING_EXPORTERS],
+  },
+];

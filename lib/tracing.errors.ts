@@ -1,0 +1,33 @@
+/** A misconfiguration found at start-up; the message names the option and what was expected. */
+export class TracingConfigError extends Error {
+  override readonly name = 'TracingConfigError';
+}
+
+export function invalidOption(option: string, expected: string, got: unknown): TracingConfigError {
+  return new TracingConfigError(
+    `TracingModule: option "${option}" must be ${expected}; got ${describe(got)}.`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`;
+  return String(value);
+}
+
+export const MESSAGES = {
+  asyncSourceMissing:
+    'TracingModule.forRootAsync: provide one of useFactory, useClass or useExisting.',
+  envIgnored: (name: string, value: string, expected: string) =>
+    `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`,
+  exporterUnavailable: (name: string) =>
+    `OTEL_TRACES_EXPORTER: exporter "${name}" is not available in this version; ignoring it.`,
+  noExporters:
+    'No span exporters configured: spans are created and propagated but not exported. ' +
+    "Add exporters to TracingModule.forRoot (e.g. [{ type: 'console' }]) or set OTEL_TRACES_EXPORTER.",
+  exportFailed: (exporter: string, message: string) =>
+    `Span export through ${exporter} failed: ${message} (further failures of this kind are not logged).`,
+} as const;

@@ -1,0 +1,116 @@
+import {
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { clearGlobalTracer, setGlobalTracer } from './core/global-tracer.js';
+import type { SpanExporter } from './core/span-exporter.js';
+import { Tracer } from './core/tracer.js';
+import { ConsoleSpanExporter } from './core/exporters/console-span-exporter.js';
+import { InMemorySpanExporter } from './core/exporters/in-memory-span-exporter.js';
+import type { ResolvedTracingConfig } from './nest/tracing-config.js';
+import { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
+import { TracingInterceptor } from './nest/tracing.interceptor.js';
+import { exporterClassProviders, tracingProviders } from './nest/tracing.providers.js';
+import { TracingService } from './nest/tracing.service.js';
+import { TRACING_EXPORTERS } from './tracing.constants.js';
+import { MESSAGES, TracingConfigError } from './tracing.errors.js';
+import { TRACING_CONFIG } from './tracing.internal-constants.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+} from './tracing.module-definition.js';
+
+const EXPORTS = [
+  TracingService,
+  Tracer,
+  TRACING_EXPORTERS,
+  InMemorySpanExporter,
+  ConsoleSpanExporter,
+];
+
+export type TracingModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
+  /** Exporter classes the factory may return, registered as providers so they are injectable. */
+  exporters?: Type<SpanExporter>[];
+};
+
+/**
+ * Distributed tracing for the whole app: import once, in the root module.
+ *
+ * Registers the request interceptor globally, applies the context middleware to every
+ * route, and flushes exporters on shutdown.
+ */
+@Module({
+  providers: [
+    ...tracingProviders,
+    TracingService,
+    TracingContextMiddleware,
+    { provide: APP_INTERCEPTOR, useClass: TracingInterceptor },
+  ],
+  exports: EXPORTS,
+})
+export class TracingModule
+  extends ConfigurableModuleClass
+  implements NestModule, OnModuleInit, OnApplicationShutdown
+{
+  private readonly logger = new Logger('TracingModule');
+
+  constructor(
+    private readonly tracer: Tracer,
+    @Inject(TRACING_CONFIG) private readonly config: ResolvedTracingConfig,
+  ) {
+    super();
+  }
+
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    const base = super.forRoot(options);
+    const extra = exporterClassProviders(options.exporters);
+    return {
+      ...base,
+      providers: [...(base.providers ?? []), ...extra],
+      exports: [...EXPORTS, ...extra],
+    };
+  }
+
+  static override forRootAsync(options: TracingModuleAsyncOptions): DynamicModule {
+    if (!options || (!options.useFactory && !options.useClass && !options.useExisting)) {
+      throw new TracingConfigError(MESSAGES.asyncSourceMissing);
+    }
+    const { exporters, ...rest } = options;
+    const base = super.forRootAsync(rest);
+    const extra = exporterClassProviders(exporters);
+    return {
+      ...base,
+      providers: [...(base.providers ?? []), ...extra],
+      exports: [...EXPORTS, ...extra],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.config.enabled || !this.config.mountMiddleware) return;
+    // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).
+    consumer.apply(TracingContextMiddleware).forRoutes('{*path}');
+  }
+
+  onModuleInit(): void {
+    if (!this.config.enabled) return;
+    setGlobalTracer(this.tracer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearGlobalTracer(this.tracer);
+    try {
+      await this.tracer.processor.shutdown();
+    } catch (error) {
+      this.logger.warn(`Flushing spans on shutdown failed: ${(error as Error).message}`);
+    }
+  }
+}
