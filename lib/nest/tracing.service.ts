@@ -151,6 +151,17 @@ export class TracingService {
     return runWithContext(context, () => this.tracer.withSpan(name, fn, { kind }));
   }
 
+  /**
+   * A hook for `ClientProxy#setOnDispatchHook` (Nest 12) that writes the active trace
+   * context into every outgoing packet's metadata, where the receiving microservice's
+   * interceptor reads it.
+   */
+  createDispatchHook(): (packet: { metadata?: Record<string, string> }) => void {
+    return (packet) => {
+      packet.metadata = this.inject({ ...packet.metadata });
+    };
+  }
+
   /** The configured exporter instances (e.g. to find one by class). */
   getExporters(): readonly SpanExporter[] {
     return this.exporters;
