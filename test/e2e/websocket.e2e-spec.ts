@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import WsClient from 'ws';
 import { InMemorySpanExporter, SpanKind, TracingModule, TracingService } from '../../lib/index.js';
 
 @WebSocketGateway({ path: '/ws' })
@@ -34,7 +34,7 @@ function exchange(
   message: object,
 ): Promise<{ event: string; data: Record<string, string> }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WsClient(url);
     socket.once('open', () => socket.send(JSON.stringify(message)));
     socket.once('message', (raw) => {
       resolve(JSON.parse(String(raw)));

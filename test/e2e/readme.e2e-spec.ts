@@ -1,0 +1,82 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { readFileSync } from 'node:fs';
+import request from 'supertest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+// The README's examples import the package by name, so these run against the built package.
+import { ConsoleSpanExporter, InMemorySpanExporter, TracingModule } from 'nestjs-tracing';
+import { AppModule, UsersController, UsersService } from '../fixtures/readme/app.module.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+function codeBlockStartingWith(firstLine: string): string {
+  const start = readme.indexOf('```ts\n' + firstLine);
+  if (start === -1) throw new Error(`README has no ts block starting with ${firstLine}`);
+  const body = readme.slice(start + 6);
+  return body.slice(0, body.indexOf('```'));
+}
+
+describe('README examples', () => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    vi.restoreAllMocks();
+  });
+
+  it('quotes the quick-start module exactly as the fixture that this test runs', () => {
+    const fixture = readFileSync(
+      new URL('../fixtures/readme/app.module.ts', import.meta.url),
+      'utf8',
+    );
+    expect(codeBlockStartingWith('// app.module.ts')).toBe(fixture);
+  });
+
+  it('runs the quick start: a correlation id header and a printed trace tree', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write);
+    const app = await NestFactory.create(AppModule, { logger: false });
+    closers.push(() => app.close());
+    await app.listen(0, '127.0.0.1');
+    const res = await request(await app.getUrl())
+      .get('/users/42')
+      .expect(200);
+    expect(res.body).toEqual({ id: '42', name: 'user-42' });
+    expect(res.headers['x-correlation-id']).toMatch(/^[0-9a-f]{32}$/);
+    await app.get(ConsoleSpanExporter).forceFlush();
+    vi.restoreAllMocks();
+    const out = lines.join('');
+    expect(out).toContain('users');
+    expect(out).toMatch(/GET \/users\/:id \[server\] [\d.]+ ms/);
+    expect(out).toMatch(/└─ UsersService\.findOne \[internal\]/);
+  });
+
+  it('runs the "Testing your app" example as written', async () => {
+    const example = codeBlockStartingWith('const moduleRef = await Test.createTestingModule');
+    @Module({ controllers: [UsersController], providers: [UsersService] })
+    class UsersModule {}
+    const run = new Function(
+      'Test',
+      'TracingModule',
+      'UsersModule',
+      'request',
+      'InMemorySpanExporter',
+      'expect',
+      `return (async () => {\n${example}\nawait app.close();\nreturn spans;\n})();`,
+    ) as (...args: unknown[]) => Promise<{ name: string }[]>;
+    const spans = await run(
+      Test,
+      TracingModule,
+      UsersModule,
+      request,
+      InMemorySpanExporter,
+      expect,
+    );
+    expect(spans.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['GET /users/:id', 'UsersService.findOne']),
+    );
+  });
+});

@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The ESM packaging contract, checked against the built dist/ (`npm test` builds first).
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  main?: string;
+  types?: string;
+  exports: unknown;
+};
+
+/**
+ * The public API: every runtime export of lib/index.ts (types leave no trace at run time).
+ * Changing this list is changing the package's contract: do it on purpose, with a changelog.
+ */
+const EXPECTED_EXPORTS = [
+  'AlwaysOffSampler',
+  'AlwaysOnSampler',
+  'B3Propagator',
+  'Baggage',
+  'CompositePropagator',
+  'ConsoleSpanExporter',
+  'CorrelationId',
+  'CurrentSpan',
+  'DEFAULT_SPAN_LIMITS',
+  'ExportResultCode',
+  'FunctionSampler',
+  'InMemorySpanExporter',
+  'MultiSpanProcessor',
+  'ParentBasedSampler',
+  'RandomIdGenerator',
+  'SamplingDecision',
+  'SimpleSpanProcessor',
+  'SpanKind',
+  'SpanStatusCode',
+  'TRACED_METADATA',
+  'TRACING_EXPORTERS',
+  'TRACING_MODULE_OPTIONS',
+  'TraceContext',
+  'TraceFlags',
+  'TraceIdRatioBasedSampler',
+  'TraceState',
+  'Traced',
+  'Tracer',
+  'TracingConfigError',
+  'TracingContextMiddleware',
+  'TracingInterceptor',
+  'TracingModule',
+  'TracingService',
+  'W3CBaggagePropagator',
+  'W3CTraceContextPropagator',
+  'activeContext',
+  'bindContext',
+  'createPropagator',
+  'createSampler',
+  'defaultGetter',
+  'defaultSetter',
+  'formatTraceparent',
+  'hrTimeToUnixMicros',
+  'hrTimeToUnixMillis',
+  'hrTimeToUnixNanos',
+  'isValidSpanId',
+  'isValidTraceId',
+  'parseTraceState',
+  'parseTraceparent',
+  'runWithContext',
+];
+
+function filesUnder(dir: string, suffix: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((file) => file.endsWith(suffix))
+    .map((file) => join(dir, file))
+    .filter((file) => statSync(file).isFile())
+    .toSorted();
+}
+
+/** Every module specifier of a file: static and dynamic imports, re-exports, require calls. */
+function specifiersOf(file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  return info.importedFiles.map((ref) => ref.fileName);
+}
+
+function exportTargets(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(exportTargets);
+}
+
+/** Line numbers of `await` (or `for await`) outside any function, i.e. top-level await. */
+function topLevelAwaits(file: string): number[] {
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(file, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+    ts.ScriptKind.JS,
+  );
+  const lines: number[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node)) return;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
+      lines.push(source.getLineAndCharacterOfPosition(node.getStart()).line + 1);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return lines;
+}
+
+/** Runs a script in a plain node child process (no Vite transform) from the package root. */
+async function nodeEval(inputType: 'module' | 'commonjs', script: string): Promise<string> {
+  const { stdout } = await run(process.execPath, [`--input-type=${inputType}`, '-e', script], {
+    cwd: ROOT,
+    timeout: 15_000,
+  });
+  return stdout;
+}
+
+describe('package (built dist)', () => {
+  beforeAll(() => {
+    if (!existsSync(join(DIST, 'index.js'))) {
+      throw new Error('dist/index.js is missing: run `npm run build` (`npm test` does it first)');
+    }
+  });
+
+  it('points every exports, main and types entry of package.json at a file that exists', () => {
+    const targets = [
+      ...exportTargets(PACKAGE.exports),
+      ...[PACKAGE.main, PACKAGE.types].filter((t): t is string => t !== undefined),
+    ];
+    expect(targets).toContain('./dist/index.js');
+    expect(targets).toContain('./dist/index.d.ts');
+    const missing = targets.filter((target) => !existsSync(resolve(ROOT, target)));
+    expect(missing).toEqual([]);
+  });
+
+  it('uses only relative specifiers that end in .js and name an existing file, in JS and .d.ts', () => {
+    const files = [...filesUnder(DIST, '.js'), ...filesUnder(DIST, '.d.ts')];
+    expect(files.length).toBeGreaterThan(10);
+    const bad: string[] = [];
+    for (const file of files) {
+      for (const specifier of specifiersOf(file)) {
+        if (!specifier.startsWith('.')) continue;
+        const target = resolve(dirname(file), specifier);
+        if (!specifier.endsWith('.js') || !existsSync(target) || !statSync(target).isFile()) {
+          bad.push(`${relative(ROOT, file)}: '${specifier}'`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('imports by package name in plain node with exactly the public export list', async () => {
+    const stdout = await nodeEval(
+      'module',
+      `const api = await import(${JSON.stringify(PACKAGE.name)});
+       console.log(JSON.stringify(Object.keys(api).sort()));`,
+    );
+    expect(JSON.parse(stdout)).toEqual(EXPECTED_EXPORTS.toSorted());
+  });
+
+  it('loads through require() in plain node (require(esm), how NestJS 11 CommonJS apps use it)', async () => {
+    const stdout = await nodeEval(
+      'commonjs',
+      `const api = require(${JSON.stringify(PACKAGE.name)});
+       console.log(JSON.stringify(Object.keys(api).filter((k) => k !== '__esModule').sort()));`,
+    );
+    expect(JSON.parse(stdout)).toEqual(EXPECTED_EXPORTS.toSorted());
+  });
+
+  it('has no top-level await, which require(esm) cannot load', () => {
+    const found = filesUnder(DIST, '.js').flatMap((file) =>
+      topLevelAwaits(file).map((line) => `${relative(ROOT, file)}:${line}`),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('ships no test files', () => {
+    const all = (readdirSync(DIST, { recursive: true }) as string[]).map((f) =>
+      f.split('\\').join('/'),
+    );
+    const tests = all.filter(
+      (file) =>
+        /\.(spec|e2e-spec|test)\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(file) ||
+        /(^|\/)(test|tests|__tests__|fixtures)(\/|$)/.test(file),
+    );
+    expect(tests).toEqual([]);
+  });
+});
+
+describe('lib/core', () => {
+  it('imports nothing from @nestjs/* (the framework-free core)', () => {
+    const files = filesUnder(join(ROOT, 'lib', 'core'), '.ts');
+    expect(files.length).toBeGreaterThan(10);
+    const offending = files.flatMap((file) =>
+      specifiersOf(file)
+        .filter((specifier) => specifier === '@nestjs' || specifier.startsWith('@nestjs/'))
+        .map((specifier) => `${relative(ROOT, file)}: '${specifier}'`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
