@@ -63,9 +63,23 @@ export function limitAttributes(
         dropped++;
         continue;
       }
-      attributes[key] = value;
+      setOwn(attributes, key, value);
       count++;
     }
   }
   return { attributes, dropped };
+}
+
+/** Stores a key as an own property, even `__proto__`, which plain assignment would not. */
+export function setOwn(attributes: Attributes, key: string, value: AttributeValue): void {
+  if (key === '__proto__') {
+    Object.defineProperty(attributes, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    attributes[key] = value;
+  }
 }

@@ -1,4 +1,5 @@
 import { arch, hostname, type } from 'node:os';
+import { setOwn } from './attributes.js';
 import type { Attributes, Resource } from './types.js';
 
 export interface ResourceOptions {
@@ -43,22 +44,30 @@ export function createResource(options: ResourceOptions): Resource {
 
 /**
  * Parses OTEL_RESOURCE_ATTRIBUTES (`key1=value1,key2=value2`, values percent-encoded).
- * Malformed members are skipped: the variable is outside the app's control.
+ * Throws on a malformed member: the OpenTelemetry spec discards the whole value then,
+ * and the caller reports it.
  */
 export function parseResourceAttributes(value: string | undefined): Attributes {
   const out: Attributes = {};
   if (!value) return out;
   for (const member of value.split(',')) {
+    if (member.trim() === '') continue;
     const eq = member.indexOf('=');
-    if (eq <= 0) continue;
-    const key = member.slice(0, eq).trim();
-    const raw = member.slice(eq + 1).trim();
-    if (!key) continue;
-    try {
-      out[key] = decodeURIComponent(raw);
-    } catch {
-      continue;
+    const key = eq === -1 ? '' : member.slice(0, eq).trim();
+    let decoded: string | undefined;
+    if (key) {
+      try {
+        decoded = decodeURIComponent(member.slice(eq + 1).trim());
+      } catch {
+        decoded = undefined;
+      }
     }
+    if (decoded === undefined) {
+      throw new Error(
+        `OTEL_RESOURCE_ATTRIBUTES: member "${member.trim()}" is not key=value with a percent-encoded value; ignoring the variable.`,
+      );
+    }
+    setOwn(out, key, decoded);
   }
   return out;
 }

@@ -12,6 +12,7 @@ export type ExportErrorHandler = (error: Error, exporter: SpanExporter) => void;
 export class SimpleSpanProcessor implements SpanProcessor {
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
+  private shutdownPromise: Promise<void> | undefined;
 
   constructor(
     readonly exporter: SpanExporter,
@@ -20,22 +21,29 @@ export class SimpleSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped || (span.traceFlags & TraceFlags.SAMPLED) === 0) return;
-    let exported: Promise<void>;
-    try {
-      exported = runSuppressed(() => this.exporter.export([span])).then(
-        (result) => {
-          if (result.code !== ExportResultCode.SUCCESS) {
-            this.onError(result.error ?? new Error('export failed'), this.exporter);
-          }
-        },
-        (error: unknown) => this.onError(toError(error), this.exporter),
-      );
-    } catch (error) {
-      this.onError(toError(error), this.exporter);
-      return;
-    }
+    const exported = this.exportOne(span);
     this.pending.add(exported);
     void exported.finally(() => this.pending.delete(exported));
+  }
+
+  /** Never rejects: whatever the exporter or error handler does is reported, not thrown. */
+  private async exportOne(span: ReadableSpan): Promise<void> {
+    try {
+      const result = await runSuppressed(() => this.exporter.export([span]));
+      if (result?.code !== ExportResultCode.SUCCESS) {
+        this.report(result?.error ?? new Error('export failed'));
+      }
+    } catch (error) {
+      this.report(toError(error));
+    }
+  }
+
+  private report(error: Error): void {
+    try {
+      this.onError(error, this.exporter);
+    } catch {
+      // An error handler that throws must not turn into an unhandled rejection.
+    }
   }
 
   async forceFlush(): Promise<void> {
@@ -43,8 +51,11 @@ export class SimpleSpanProcessor implements SpanProcessor {
     await this.exporter.forceFlush?.();
   }
 
-  async shutdown(): Promise<void> {
-    if (this.stopped) return;
+  shutdown(): Promise<void> {
+    return (this.shutdownPromise ??= this.flushAndStop());
+  }
+
+  private async flushAndStop(): Promise<void> {
     await this.forceFlush();
     this.stopped = true;
     await this.exporter.shutdown();

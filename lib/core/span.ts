@@ -1,4 +1,4 @@
-import { limitAttributes, sanitizeAttributeValue } from './attributes.js';
+import { limitAttributes, sanitizeAttributeValue, setOwn } from './attributes.js';
 import { hrTimeToUnixNanos, now, toHrTime } from './clock.js';
 import type { SpanProcessor } from './span-processor.js';
 import {
@@ -124,14 +124,14 @@ export class RecordingSpan implements Span, ReadableSpan {
         ? value
         : sanitizeAttributeValue(value, limits.attributeValueLengthLimit);
     if (clean === undefined) return this;
-    if (!(key in this.attributes)) {
+    if (!Object.hasOwn(this.attributes, key)) {
       if (this.attributeCount >= limits.attributeCountLimit) {
         this.droppedAttributesCount++;
         return this;
       }
       this.attributeCount++;
     }
-    this.attributes[key] = clean;
+    setOwn(this.attributes, key, clean);
     return this;
   }
 
@@ -165,7 +165,12 @@ export class RecordingSpan implements Span, ReadableSpan {
       return this;
     }
     if (this.links === NO_LINKS) this.links = [];
-    this.links.push(link);
+    if (link.attributes === undefined) this.links.push({ context: link.context });
+    else {
+      // Copied and held to the same limits as span attributes.
+      const { attributes } = limitAttributes(link.attributes, this.owner.limits);
+      this.links.push({ context: link.context, attributes });
+    }
     return this;
   }
 

@@ -1,7 +1,7 @@
 import { isObservable, Observable } from 'rxjs';
 import { getGlobalTracer } from '../core/global-tracer.js';
 import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
-import { isPromiseLike, recordError, type Tracer } from '../core/tracer.js';
+import { isPromiseLike, recordError, type SpanOptions, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type Span } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
@@ -22,8 +22,8 @@ export interface TracedOptions {
 
 interface MethodPlan {
   readonly name: string;
-  readonly kind: SpanKind;
-  readonly attributes: Attributes;
+  /** Built once per method so a call allocates no options object. */
+  readonly spanOptions: SpanOptions;
   readonly recordArguments: boolean;
   readonly recordResult: boolean;
 }
@@ -89,8 +89,10 @@ export function wrapMethod(
 ): AnyFunction {
   const plan: MethodPlan = {
     name: options.name ?? `${className}.${methodName}`,
-    kind: options.kind ?? SpanKind.INTERNAL,
-    attributes: { 'code.function.name': `${className}.${methodName}`, ...options.attributes },
+    spanOptions: {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      attributes: { 'code.function.name': `${className}.${methodName}`, ...options.attributes },
+    },
     recordArguments: options.recordArguments === true,
     recordResult: options.recordResult === true,
   };
@@ -149,7 +151,7 @@ function startSpan(
 ): Span {
   const span = tracer.startSpan(
     plan.name,
-    { kind: plan.kind, attributes: plan.attributes },
+    plan.spanOptions,
     ctx ?? tracer.createContext(undefined, undefined, undefined),
   );
   if (plan.recordArguments && span.isRecording()) {

@@ -74,7 +74,12 @@ export function resolveTracingConfig(
     }
   }
   const warnings: string[] = [];
-  const envResource = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+  let envResource: Attributes = {};
+  try {
+    envResource = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+  } catch (error) {
+    warnings.push((error as Error).message);
+  }
 
   optionalString(options, 'serviceName');
   optionalString(options, 'serviceVersion');

@@ -88,6 +88,7 @@ describe('resolveTracingConfig', () => {
     const config = resolveTracingConfig(
       {},
       {
+        OTEL_RESOURCE_ATTRIBUTES: 'team=a,oops',
         OTEL_TRACES_SAMPLER: 'sometimes',
         OTEL_TRACES_EXPORTER: 'otlp-magic',
         OTEL_PROPAGATORS: 'xray-ish',
@@ -99,6 +100,8 @@ describe('resolveTracingConfig', () => {
     expect(config.warnings.join('\n')).toMatch(/otlp-magic/);
     expect(config.warnings.join('\n')).toMatch(/xray-ish/);
     expect(config.warnings.join('\n')).toMatch(/OTEL_SPAN_LINK_COUNT_LIMIT/);
+    expect(config.warnings.join('\n')).toMatch(/OTEL_RESOURCE_ATTRIBUTES: member "oops"/);
+    expect(config.resourceAttributes.team).toBeUndefined();
     expect(config.spanLimits.linkCountLimit).toBe(128);
   });
 

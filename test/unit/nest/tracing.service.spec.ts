@@ -19,7 +19,9 @@ describe('TracingService', () => {
 
   async function setup(options: TracingModuleOptions = {}): Promise<void> {
     moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'svc', exporters: [{ type: 'memory' }], ...options })],
+      imports: [
+        TracingModule.forRoot({ serviceName: 'svc', exporters: [{ type: 'memory' }], ...options }),
+      ],
     }).compile();
     await moduleRef.init();
     tracing = moduleRef.get(TracingService);
@@ -36,7 +38,11 @@ describe('TracingService', () => {
   });
 
   it('continues an extracted context and injects it onwards without overwriting caller headers', async () => {
-    const incoming = { traceparent: TRACEPARENT, baggage: 'tenant=acme', 'x-correlation-id': 'corr-1' };
+    const incoming = {
+      traceparent: TRACEPARENT,
+      baggage: 'tenant=acme',
+      'x-correlation-id': 'corr-1',
+    };
     const ctx = tracing.extract(incoming);
     const outgoing = await tracing.runInContext(ctx, 'consume', async () => {
       expect(tracing.getTraceId()).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
