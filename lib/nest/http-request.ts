@@ -91,7 +91,7 @@ export function beginHttpRequest(
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
   const state: HttpRequestState = { context, span, route: undefined };
   r[REQUEST_STATE] = state;
-  if (span) res.once('close', () => endHttpSpan(span, state, r, res, method));
+  if (span?.isRecording()) res.once('close', () => endHttpSpan(span, state, r, res, method));
   return state;
 }
 

@@ -200,6 +200,21 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
     expect(server!.events.map((e) => e.name)).toEqual(['exception']);
   });
 
+  it('names the span of a request that matches no route by its method alone', async () => {
+    await request(url).get('/no/such/route').expect(404);
+    const [server] = await trace(1);
+    expect(server!.name).toBe('GET');
+    expect(server!.attributes['http.route']).toBeUndefined();
+    expect(server!.attributes['http.response.status_code']).toBe(404);
+    expect(server!.attributes['url.path']).toBe('/no/such/route');
+  });
+
+  it('injects the correlation id and current span into handler parameters', async () => {
+    const res = await request(url).get('/params').set('x-correlation-id', 'param-1').expect(200);
+    const [server] = await trace(1);
+    expect(res.body).toEqual({ correlationId: 'param-1', spanId: server!.spanId, recording: true });
+  });
+
   it('produces no spans for ignored routes but still answers them', async () => {
     await request(url).get('/health').expect(200);
     await request(url).get('/users/1').expect(200);
