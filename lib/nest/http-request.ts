@@ -14,6 +14,8 @@ export interface HttpRequestState {
   readonly span: Span | undefined;
   /** Route template once known (`/users/:id`). */
   route: string | undefined;
+  /** Set when the interceptor recorded what the handler threw, so the response does not overwrite it. */
+  errorRecorded: boolean;
 }
 
 type RequestWithState = IncomingMessage & {
@@ -34,6 +36,9 @@ const KNOWN_METHODS = new Set([
   'PATCH',
   'QUERY',
 ]);
+/** Where the correlation id is kept on server spans (no semantic convention exists for it). */
+export const CORRELATION_ID_ATTRIBUTE = 'correlation.id';
+
 const SAFE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 export function getRequestState(req: IncomingMessage): HttpRequestState | undefined {
@@ -89,7 +94,8 @@ export function beginHttpRequest(
     res.setHeader(config.correlationResponseHeader, correlationId);
   }
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-  const state: HttpRequestState = { context, span, route: undefined };
+  if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
+  const state: HttpRequestState = { context, span, route: undefined, errorRecorded: false };
   r[REQUEST_STATE] = state;
   if (span?.isRecording()) res.once('close', () => endHttpSpan(span, state, r, res, method));
   return state;
@@ -145,7 +151,7 @@ function endHttpSpan(
     // The client went away before the response was complete.
     span.setAttribute('error.type', 'aborted');
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'response aborted' });
-  } else if (status >= 500) {
+  } else if (status >= 500 && !state.errorRecorded) {
     span.setAttribute('error.type', String(status));
     span.setStatus({ code: SpanStatusCode.ERROR });
   }

@@ -13,7 +13,12 @@ import { ROOT_CONTEXT, runWithContext, type TraceContext } from '../core/trace-c
 import { recordError, Tracer } from '../core/tracer.js';
 import { SpanKind, type Span } from '../core/types.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
-import { beginHttpRequest, getRequestState, readCorrelationId } from './http-request.js';
+import {
+  beginHttpRequest,
+  CORRELATION_ID_ATTRIBUTE,
+  getRequestState,
+  readCorrelationId,
+} from './http-request.js';
 import { findMessageCarrier, messagingSystem } from './message-carrier.js';
 import type { ResolvedTracingConfig } from './tracing-config.js';
 
@@ -77,7 +82,10 @@ export class TracingInterceptor implements NestInterceptor {
       }
     }
     // The HTTP span is ended by the response, not here: filters may still change the status.
-    return runHandler(state.context, next, span, recordHttpError, false);
+    const onError = (s: Span, error: unknown) => {
+      state.errorRecorded = recordHttpError(s, error);
+    };
+    return runHandler(state.context, next, span, onError, false);
   }
 
   private interceptMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -128,6 +136,7 @@ export class TracingInterceptor implements NestInterceptor {
       (headers && readCorrelationId(headers, this.config.correlationRequestHeaders)) ??
       this.config.generateCorrelationId?.() ??
       span.spanContext().traceId;
+    span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
     const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
     return runHandler(ctx, next, span, recordError, true);
   }
@@ -165,17 +174,21 @@ function runHandler(
   });
 }
 
-/** 4xx are the client's fault: an event on the span, not an error status (OTel HTTP conventions). */
-function recordHttpError(span: Span, error: unknown): void {
+/**
+ * 4xx are the client's fault: an event on the span, not an error status (OTel HTTP
+ * conventions). Returns whether an error status was set.
+ */
+function recordHttpError(span: Span, error: unknown): boolean {
   if (error instanceof HttpException && error.getStatus() < 500) {
     span.recordException(error);
-    return;
+    return false;
   }
   recordError(span, error);
   span.setAttribute(
     'error.type',
     error instanceof Error ? error.constructor.name || error.name : typeof error,
   );
+  return true;
 }
 
 function rawResponse(res: unknown): ServerResponse {

@@ -133,6 +133,8 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
       .expect(200);
     expect(good.headers['x-correlation-id']).toBe('order-123_abc');
     expect(good.body.correlationId).toBe('order-123_abc');
+    const stored = (await trace(3)).find((s) => s.kind === SpanKind.SERVER)!;
+    expect(stored.attributes['correlation.id']).toBe('order-123_abc');
     const viaRequestId = await request(url)
       .get('/users/1')
       .set('x-request-id', 'req:9')
@@ -187,7 +189,9 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
       attributes: { 'exception.type': 'Error', 'exception.message': 'boom' },
     });
     expect(failing.parentSpanId).toBe(server.spanId);
-    expect(server.status.code).toBe(SpanStatusCode.ERROR);
+    // The handler's error, not just the status code, describes the server span.
+    expect(server.status).toEqual({ code: SpanStatusCode.ERROR, message: 'boom' });
+    expect(server.attributes['error.type']).toBe('Error');
     expect(server.attributes['http.response.status_code']).toBe(500);
     expect(server.name).toBe('GET /fail');
   });

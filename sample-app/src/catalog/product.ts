@@ -1,0 +1,6 @@
+export interface Product {
+  sku: string;
+  name: string;
+  priceCents: number;
+  stock: number;
+}

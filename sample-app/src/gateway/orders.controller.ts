@@ -1,0 +1,32 @@
+import { Controller, Get, Param, ParseIntPipe, Post, UseGuards } from '@nestjs/common';
+import { CorrelationId } from 'nestjs-tracing';
+import { AuthGuard } from './auth.guard.js';
+import type { Order, OrderDetails } from './order.js';
+import { OrdersService } from './orders.service.js';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  /** Served by the gateway alone. */
+  @Get(':id')
+  async findOne(
+    @Param('id', ParseIntPipe) id: number,
+    @CorrelationId() correlationId: string | undefined,
+  ): Promise<Order & { correlationId: string | undefined }> {
+    return { ...(await this.orders.findOne(id)), correlationId };
+  }
+
+  /** Calls the catalog service: one trace across both processes. */
+  @Get(':id/details')
+  details(@Param('id', ParseIntPipe) id: number): Promise<OrderDetails> {
+    return this.orders.details(id);
+  }
+
+  /** Fails on purpose: the payment provider throws, the client gets a 500. */
+  @Post(':id/payment')
+  @UseGuards(AuthGuard)
+  pay(@Param('id', ParseIntPipe) id: number): Promise<never> {
+    return this.orders.pay(id);
+  }
+}

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const DEMO_TIMEOUT_MS = 30_000;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Runs `node ...args` in the repository root; SIGKILLs it (by pid) after `timeoutMs`. */
+function runNode(args: string[], timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => {
+      output += `\n[test] killed after ${timeoutMs} ms\n`;
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output });
+    });
+  });
+}
+
+async function tsc(project: string): Promise<void> {
+  const run = await runNode([TSC, '-p', project], 120_000);
+  if (run.code !== 0) throw new Error(`tsc -p ${project} failed:\n${run.output}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sample app demo', () => {
+  let demo: Run;
+
+  beforeAll(async () => {
+    // `npm test` builds the library first; a bare `vitest run` on a fresh clone has no dist/.
+    if (!existsSync(`${ROOT}dist/index.js`)) await tsc('tsconfig.build.json');
+    await tsc('sample-app/tsconfig.json');
+    demo = await runNode(['sample-app/dist/demo.js'], DEMO_TIMEOUT_MS);
+  }, 180_000);
+
+  it('exits 0 after every request answered as expected', () => {
+    expect(demo.output).toContain('demo: every request answered as expected');
+    // On failure the demo's own report says what went wrong.
+    if (demo.code !== 0) console.error(demo.output);
+    expect(demo.signal).toBeNull();
+    expect(demo.code).toBe(0);
+  });
+
+  it('prints the gateway and catalog trees of the cross-service request under one trace id', () => {
+    const traceId = /order details[^\n]*\n[^\n]*\n\s+→ 200 in \d+ ms, trace ([0-9a-f]{32})/.exec(
+      demo.output,
+    )?.[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(demo.output).toContain(`gateway │ trace ${traceId}  gateway `);
+    expect(demo.output).toMatch(
+      /gateway │ GET \/orders\/:id\/details \[server\] .*http\.response\.status_code=200/,
+    );
+    expect(demo.output).toMatch(/gateway │ {4}├─ GET \/products\/:sku \[client\] /);
+    // The catalog, another process, continued the same trace: one tree per call.
+    expect(demo.output.split(`catalog │ trace ${traceId}  catalog `)).toHaveLength(3);
+    expect(demo.output).toMatch(
+      /catalog │ GET \/products\/:sku \[server\] .*http\.route=\/products\/:sku/,
+    );
+    expect(demo.output).toContain('catalog │ └─ ProductsService.findBySku [internal]');
+    expect(demo.output).toContain('✓ one trace across both services');
+  });
+
+  it('marks the failing request as an error with its exception', () => {
+    expect(demo.output).toMatch(
+      /gateway │ POST \/orders\/:id\/payment \[server\] [\d.]+ ms ERROR.*http\.response\.status_code=500/,
+    );
+    expect(demo.output).toMatch(
+      /PaymentsService\.charge \[internal\] [\d.]+ ms ERROR: card processor unavailable/,
+    );
+    expect(demo.output).toContain('! PaymentProviderError: card processor unavailable (order 1)');
+  });
+
+  it('traces the correlated request, the 401 and the 404, and not /health', () => {
+    expect(demo.output).toMatch(
+      /gateway │ GET \/orders\/:id \[server\] .*http\.response\.status_code=200/,
+    );
+    expect(demo.output).toMatch(/http\.response\.status_code=401/);
+    expect(demo.output).toContain('! NotFoundException: No order with id 42');
+    expect(demo.output).not.toContain('/health [server]');
+  });
+
+  it('leaves no service process behind', () => {
+    const pids = [...demo.output.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(2);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
