@@ -1,3 +1,4 @@
+import type { ExporterStats } from './batch-span-processor.js';
 import type { SpanProcessor } from './span-processor.js';
 import type { ReadableSpan, Span } from './types.js';
 
@@ -19,6 +20,11 @@ export class MultiSpanProcessor implements SpanProcessor {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.processors.map((p) => p.shutdown()));
+  }
+
+  /** One entry per exporter pipeline. */
+  allStats(): ExporterStats[] {
+    return this.processors.flatMap((p) => (p.stats ? [p.stats()] : []));
   }
 }
 

@@ -1,4 +1,5 @@
 import { ExportResultCode, type SpanExporter } from './span-exporter.js';
+import type { ExporterStats } from './batch-span-processor.js';
 import type { SpanProcessor } from './span-processor.js';
 import { runSuppressed } from './trace-context.js';
 import { TraceFlags, type ReadableSpan } from './types.js';
@@ -13,6 +14,9 @@ export class SimpleSpanProcessor implements SpanProcessor {
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
   private shutdownPromise: Promise<void> | undefined;
+  private exported = 0;
+  private failed = 0;
+  private lastError: ExporterStats['lastError'];
 
   constructor(
     readonly exporter: SpanExporter,
@@ -30,15 +34,28 @@ export class SimpleSpanProcessor implements SpanProcessor {
   private async exportOne(span: ReadableSpan): Promise<void> {
     try {
       const result = await runSuppressed(() => this.exporter.export([span]));
-      if (result?.code !== ExportResultCode.SUCCESS) {
-        this.report(result?.error ?? new Error('export failed'));
-      }
+      if (result?.code === ExportResultCode.SUCCESS) this.exported++;
+      else this.report(result?.error ?? new Error('export failed'));
     } catch (error) {
       this.report(toError(error));
     }
   }
 
+  stats(): ExporterStats {
+    return {
+      exporter: this.exporter.constructor?.name || 'exporter',
+      exported: this.exported,
+      dropped: 0,
+      failed: this.failed,
+      retried: 0,
+      queueLength: this.pending.size,
+      ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
+    };
+  }
+
   private report(error: Error): void {
+    this.failed++;
+    this.lastError = { message: error.message, at: new Date().toISOString() };
     try {
       this.onError(error, this.exporter);
     } catch {

@@ -1,3 +1,4 @@
+import type { ExporterStats } from './batch-span-processor.js';
 import type { ReadableSpan, Span } from './types.js';
 
 /**
@@ -11,4 +12,6 @@ export interface SpanProcessor {
   forceFlush(): Promise<void>;
   /** Flushes, then releases the exporter. Safe to call more than once. */
   shutdown(): Promise<void>;
+  /** What the processor's exporter pipeline has done, for self-telemetry. */
+  stats?(): ExporterStats;
 }

@@ -1,15 +1,23 @@
 import type { Type } from '@nestjs/common';
+import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
 import type { ConsoleSpanExporterOptions } from '../core/exporters/console-span-exporter.js';
+import type { FileSpanExporterOptions } from '../core/exporters/file-span-exporter.js';
 import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
 import type { Attributes, SpanLimits } from '../core/types.js';
 
+/** Per-exporter batching; `false` exports each span as it ends (for development only). */
+export interface ExporterBatchConfig {
+  batch?: BatchSpanProcessorOptions | false;
+}
+
 /** A built-in exporter named by type. */
 export type BuiltInExporterConfig =
-  | ({ type: 'console' } & ConsoleSpanExporterOptions)
-  | ({ type: 'memory' } & InMemorySpanExporterOptions);
+  | ({ type: 'console' } & ConsoleSpanExporterOptions & ExporterBatchConfig)
+  | ({ type: 'memory' } & InMemorySpanExporterOptions)
+  | ({ type: 'file' } & FileSpanExporterOptions & ExporterBatchConfig);
 
 /**
  * An exporter: a built-in one by type, an `@Injectable()` class implementing
@@ -62,6 +70,12 @@ export interface TracingModuleOptions {
   correlation?: CorrelationOptions;
   /** @default OTEL_TRACES_EXPORTER, else none */
   exporters?: ExporterOption[];
+  /**
+   * Batching for every exporter but the in-memory one (which exports at once); a
+   * built-in exporter's own `batch` wins. @default OTEL_BSP_* variables, else 2048 queued
+   * spans, batches of 512, a 5 s delay, a 30 s export timeout, 5 retries
+   */
+  batch?: BatchSpanProcessorOptions;
   /** Routes that produce no spans, such as health checks. */
   ignoreRoutes?: IgnoredRoute[];
   /** @default 128 attributes, 4096 characters per value, 128 events, 128 links */

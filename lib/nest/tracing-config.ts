@@ -11,6 +11,10 @@ import {
   type SamplerName,
 } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
+import {
+  findInvalidBatchOption,
+  type BatchSpanProcessorOptions,
+} from '../core/batch-span-processor.js';
 import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/types.js';
 import type {
   ExporterOption,
@@ -34,6 +38,7 @@ export interface ResolvedTracingConfig {
   readonly generateCorrelationId: (() => string) | undefined;
   readonly isIgnoredRoute: (path: string) => boolean;
   readonly spanLimits: SpanLimits;
+  readonly batch: BatchSpanProcessorOptions;
   readonly mountMiddleware: boolean;
   /** Env-variable problems to log once the logger is up (never thrown: the environment is not code). */
   readonly warnings: readonly string[];
@@ -53,6 +58,7 @@ const KNOWN_OPTIONS = new Set([
   'exporters',
   'ignoreRoutes',
   'spanLimits',
+  'batch',
   'mountMiddleware',
 ]);
 
@@ -120,6 +126,7 @@ export function resolveTracingConfig(
     ...resolveCorrelation(options),
     isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes),
     spanLimits: resolveLimits(options, env, warnings),
+    batch: resolveBatch(options, env, warnings),
     mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
     warnings,
   };
@@ -219,6 +226,7 @@ function resolvePropagator(
 }
 
 const ENV_EXPORTERS = new Set(['console', 'none', 'memory']);
+const BUILT_IN_TYPES = ['console', 'memory', 'file'];
 
 function resolveExporters(
   options: TracingModuleOptions,
@@ -257,14 +265,27 @@ function validateExporter(entry: unknown, path: string): void {
   if (entry && typeof entry === 'object') {
     if (typeof (entry as SpanExporter).export === 'function') return;
     const type = (entry as { type?: unknown }).type;
-    if (type === 'console' || type === 'memory') return;
+    if (typeof type === 'string' && BUILT_IN_TYPES.includes(type)) {
+      const batch = (entry as { batch?: unknown }).batch;
+      if (batch !== undefined && batch !== false) {
+        if (typeof batch !== 'object' || batch === null) {
+          throw invalidOption(`${path}.batch`, 'an object of batch options or false', batch);
+        }
+        const invalid = findInvalidBatchOption(batch, `${path}.batch`);
+        if (invalid) throw new TracingConfigError(`TracingModule: ${invalid}.`);
+      }
+      if (type === 'file' && typeof (entry as { path?: unknown }).path !== 'string') {
+        throw invalidOption(`${path}.path`, 'a file path', (entry as { path?: unknown }).path);
+      }
+      return;
+    }
     if ('type' in entry) {
-      throw invalidOption(`${path}.type`, '"console" or "memory"', type);
+      throw invalidOption(`${path}.type`, BUILT_IN_TYPES.map((t) => `"${t}"`).join(', '), type);
     }
   }
   throw invalidOption(
     path,
-    "{ type: 'console' | 'memory' }, an exporter class or a SpanExporter instance",
+    "{ type: 'console' | 'memory' | 'file', ... }, an exporter class or a SpanExporter instance",
     entry,
   );
 }
@@ -371,4 +392,35 @@ function resolveLimits(options: TracingModuleOptions, env: Env, warnings: string
     }
   }
   return limits;
+}
+
+const BSP_ENV: [keyof BatchSpanProcessorOptions, string][] = [
+  ['scheduledDelayMs', 'OTEL_BSP_SCHEDULE_DELAY'],
+  ['exportTimeoutMs', 'OTEL_BSP_EXPORT_TIMEOUT'],
+  ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE'],
+  ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'],
+];
+
+function resolveBatch(
+  options: TracingModuleOptions,
+  env: Env,
+  warnings: string[],
+): BatchSpanProcessorOptions {
+  const given = options.batch;
+  if (given !== undefined) {
+    if (typeof given !== 'object' || given === null)
+      throw invalidOption('batch', 'an object', given);
+    const invalid = findInvalidBatchOption(given);
+    if (invalid) throw new TracingConfigError(`TracingModule: ${invalid}.`);
+  }
+  const batch: BatchSpanProcessorOptions = {};
+  for (const [key, name] of BSP_ENV) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    const parsed = Number(raw);
+    const min = key === 'scheduledDelayMs' ? 0 : 1;
+    if (Number.isInteger(parsed) && parsed >= min) batch[key] = parsed;
+    else warnings.push(MESSAGES.envIgnored(name, raw, `an integer of at least ${min}`));
+  }
+  return { ...batch, ...given };
 }

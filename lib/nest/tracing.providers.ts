@@ -2,6 +2,8 @@ import { Logger, type Provider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConsoleSpanExporter } from '../core/exporters/console-span-exporter.js';
 import { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
+import { FileSpanExporter } from '../core/exporters/file-span-exporter.js';
+import { BatchSpanProcessor } from '../core/batch-span-processor.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import { createResource } from '../core/resource.js';
 import { SimpleSpanProcessor } from '../core/simple-span-processor.js';
@@ -65,21 +67,51 @@ async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Pro
     }
   }
   if (isExporterInstance(entry)) return entry;
-  if (entry.type === 'memory') {
-    const { type: _memory, ...options } = entry;
-    return new InMemorySpanExporter(options);
+  switch (entry.type) {
+    case 'memory': {
+      const { type: _memory, ...options } = entry;
+      return new InMemorySpanExporter(options);
+    }
+    case 'file': {
+      const { type: _file, batch: _batch, ...options } = entry;
+      return new FileSpanExporter(options);
+    }
+    default: {
+      const { type: _console, batch: _batch, ...options } = entry;
+      return new ConsoleSpanExporter(options);
+    }
   }
-  const { type: _console, ...options } = entry;
-  return new ConsoleSpanExporter(options);
 }
 
-function processorFor(exporter: SpanExporter): SpanProcessor {
-  let reported = false;
-  return new SimpleSpanProcessor(exporter, (error) => {
-    if (reported) return;
-    reported = true;
-    logger.warn(MESSAGES.exportFailed(exporter.constructor.name, error.message));
-  });
+/**
+ * Every exporter gets its own pipeline, so a slow one never holds back the others: the
+ * in-memory exporter stores at once (tests read it synchronously), the rest are batched.
+ */
+function processorFor(
+  exporter: SpanExporter,
+  entry: ExporterOption | undefined,
+  config: ResolvedTracingConfig,
+): SpanProcessor {
+  const name = exporter.constructor?.name || 'exporter';
+  const own =
+    entry !== undefined && !isExporterClass(entry) && !isExporterInstance(entry) && 'batch' in entry
+      ? entry.batch
+      : undefined;
+  if (exporter instanceof InMemorySpanExporter || own === false) {
+    let reported = false;
+    return new SimpleSpanProcessor(exporter, (error) => {
+      if (reported) return;
+      reported = true;
+      logger.warn(MESSAGES.exportFailed(name, error.message));
+    });
+  }
+  // The console is read by a person waiting for the request they just sent.
+  const defaults = exporter instanceof ConsoleSpanExporter ? { scheduledDelayMs: 200 } : {};
+  return new BatchSpanProcessor(
+    exporter,
+    { ...defaults, ...config.batch, ...own },
+    (_kind, message) => logger.warn(message),
+  );
 }
 
 export const tracingProviders: Provider[] = [
@@ -116,9 +148,9 @@ export const tracingProviders: Provider[] = [
         processor:
           exporters.length === 0
             ? NOOP_PROCESSOR
-            : exporters.length === 1
-              ? processorFor(exporters[0]!)
-              : new MultiSpanProcessor(exporters.map(processorFor)),
+            : new MultiSpanProcessor(
+                exporters.map((exporter, i) => processorFor(exporter, config.exporters[i], config)),
+              ),
       }),
     inject: [TRACING_CONFIG, TRACING_EXPORTERS],
   },

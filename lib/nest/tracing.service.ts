@@ -7,6 +7,8 @@ import type {
   CarrierSetter,
 } from '../core/propagation/text-map-propagator.js';
 import type { SpanExporter } from '../core/span-exporter.js';
+import type { ExporterStats } from '../core/batch-span-processor.js';
+import { MultiSpanProcessor } from '../core/multi-span-processor.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import { recordError, Tracer, type SpanOptions } from '../core/tracer.js';
 import { SpanKind, type AttributesInput, type Span } from '../core/types.js';
@@ -165,6 +167,15 @@ export class TracingService {
   /** The configured exporter instances (e.g. to find one by class). */
   getExporters(): readonly SpanExporter[] {
     return this.exporters;
+  }
+
+  /**
+   * Self-telemetry of each exporter pipeline: spans exported, dropped (queue full),
+   * failed, retries, queue length and the last error.
+   */
+  getExporterStats(): ExporterStats[] {
+    const processor = this.tracer.processor;
+    return processor instanceof MultiSpanProcessor ? processor.allStats() : [];
   }
 
   /** Exports everything ended so far. */

@@ -103,6 +103,8 @@ describe('TracingModule.forRootAsync', () => {
     const spans = await memory.waitForSpans(2);
     expect(spans[0]!.resource.attributes['service.name']).toBe('from-settings');
     const labelling = app!.get(LabellingExporter);
+    // User exporters are batched: flushing sends what is queued.
+    await app!.get(TracingService).forceFlush();
     expect(labelling.settings).toBeInstanceOf(SettingsService);
     expect(labelling.seen).toEqual(['settings-label:PingService.ping', 'settings-label:GET /ping']);
     expect(app!.get(TRACING_EXPORTERS)).toContain(labelling);

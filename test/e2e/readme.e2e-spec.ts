@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 // The README's examples import the package by name, so these run against the built package.
-import { ConsoleSpanExporter, InMemorySpanExporter, TracingModule } from 'nestjs-tracing';
+import { InMemorySpanExporter, TracingModule, TracingService } from 'nestjs-tracing';
 import { AppModule, UsersController, UsersService } from '../fixtures/readme/app.module.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -46,7 +46,7 @@ describe('README examples', () => {
       .expect(200);
     expect(res.body).toEqual({ id: '42', name: 'user-42' });
     expect(res.headers['x-correlation-id']).toMatch(/^[0-9a-f]{32}$/);
-    await app.get(ConsoleSpanExporter).forceFlush();
+    await app.get(TracingService).forceFlush();
     vi.restoreAllMocks();
     const out = lines.join('');
     expect(out).toContain('users');

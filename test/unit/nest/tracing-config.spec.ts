@@ -128,7 +128,7 @@ describe('resolveTracingConfig', () => {
     [{ exporters: {} }, /option "exporters" must be an array/],
     [
       { exporters: [{ type: 'kafka' }] },
-      /option "exporters\[0\].type" must be "console" or "memory"; got "kafka"/,
+      /option "exporters\[0\].type" must be "console", "memory", "file"; got "kafka"/,
     ],
     [
       { exporters: [class NotAnExporter {}] },
@@ -152,6 +152,34 @@ describe('resolveTracingConfig', () => {
     [{ serviceNmae: 'typo' }, /unknown option "serviceNmae"/],
   ])('rejects %j with a message naming the option', (options, message) => {
     expect(() => resolveTracingConfig(options as never, NO_ENV)).toThrow(TracingConfigError);
+    expect(() => resolveTracingConfig(options as never, NO_ENV)).toThrow(message);
+  });
+
+  it('reads batch settings from OTEL_BSP_* and lets the batch option win', () => {
+    const config = resolveTracingConfig(
+      { batch: { maxQueueSize: 100 } },
+      {
+        OTEL_BSP_MAX_QUEUE_SIZE: '10',
+        OTEL_BSP_SCHEDULE_DELAY: '250',
+        OTEL_BSP_EXPORT_TIMEOUT: 'soon',
+      },
+    );
+    expect(config.batch).toEqual({ maxQueueSize: 100, scheduledDelayMs: 250 });
+    expect(config.warnings.join('\n')).toMatch(/OTEL_BSP_EXPORT_TIMEOUT="soon"/);
+  });
+
+  it.each([
+    [
+      { batch: { maxQueueSize: 0 } },
+      /option "batch.maxQueueSize" must be an integer of at least 1; got 0/,
+    ],
+    [{ batch: { queue: 5 } }, /unknown option "batch.queue"/],
+    [
+      { exporters: [{ type: 'console', batch: { maxRetries: -1 } }] },
+      /option "exporters\[0\].batch.maxRetries" must be an integer of at least 0/,
+    ],
+    [{ exporters: [{ type: 'file' }] }, /option "exporters\[0\].path" must be a file path/],
+  ])('rejects batch and file settings %j naming the option', (options, message) => {
     expect(() => resolveTracingConfig(options as never, NO_ENV)).toThrow(message);
   });
 

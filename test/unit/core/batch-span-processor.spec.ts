@@ -1,0 +1,279 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BatchSpanProcessor } from '../../../lib/core/batch-span-processor.js';
+import {
+  ExportResultCode,
+  type ExportResult,
+  type SpanExporter,
+} from '../../../lib/core/span-exporter.js';
+import { activeContext } from '../../../lib/core/trace-context.js';
+import { Tracer } from '../../../lib/core/tracer.js';
+import { AlwaysOffSampler } from '../../../lib/core/samplers.js';
+import type { ReadableSpan } from '../../../lib/core/types.js';
+
+/** An exporter whose answers the test scripts, recording every batch it is given. */
+class ScriptedExporter implements SpanExporter {
+  readonly batches: string[][] = [];
+  readonly suppressedDuringExport: boolean[] = [];
+  shutdowns = 0;
+  constructor(
+    private readonly answer: (call: number) => ExportResult | Promise<ExportResult> = () => ({
+      code: ExportResultCode.SUCCESS,
+    }),
+  ) {}
+  async export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
+    this.suppressedDuringExport.push(activeContext().suppressed);
+    const call = this.batches.length;
+    this.batches.push(spans.map((s) => s.name));
+    return this.answer(call);
+  }
+  async shutdown(): Promise<void> {
+    this.shutdowns++;
+  }
+  get exportedNames(): string[] {
+    return this.batches.flat();
+  }
+}
+
+function tracerFor(processor: BatchSpanProcessor, sampled = true): Tracer {
+  return new Tracer({
+    processor,
+    resource: { attributes: { 'service.name': 'batch' } },
+    sampler: sampled ? undefined : new AlwaysOffSampler(),
+  });
+}
+
+function endSpans(tracer: Tracer, count: number, prefix = 's'): void {
+  for (let i = 0; i < count; i++) tracer.startSpan(`${prefix}${i}`).end();
+}
+
+const processors: BatchSpanProcessor[] = [];
+function create(
+  exporter: SpanExporter,
+  options: ConstructorParameters<typeof BatchSpanProcessor>[1] = {},
+  report?: (k: string, m: string) => void,
+) {
+  const p = new BatchSpanProcessor(exporter, options, report);
+  processors.push(p);
+  return p;
+}
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(processors.splice(0).map((p) => p.shutdown()));
+});
+
+describe('BatchSpanProcessor', () => {
+  it('exports queued spans in batches of at most maxExportBatchSize, in order', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter, { maxExportBatchSize: 4, scheduledDelayMs: 60_000 });
+    endSpans(tracerFor(processor), 10);
+    await processor.forceFlush();
+    expect(exporter.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(exporter.exportedNames).toEqual(Array.from({ length: 10 }, (_, i) => `s${i}`));
+    expect(processor.stats()).toMatchObject({
+      exported: 10,
+      dropped: 0,
+      failed: 0,
+      queueLength: 0,
+    });
+  });
+
+  it('sends a batch as soon as it is full, without waiting for the delay', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter, { maxExportBatchSize: 3, scheduledDelayMs: 60_000 });
+    endSpans(tracerFor(processor), 3);
+    await vi.waitFor(() => expect(exporter.batches).toEqual([['s0', 's1', 's2']]));
+  });
+
+  it('sends a partial batch once the scheduled delay passes', async () => {
+    vi.useFakeTimers();
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter, { scheduledDelayMs: 1000 });
+    endSpans(tracerFor(processor), 2);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(exporter.batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(exporter.batches).toEqual([['s0', 's1']]);
+  });
+
+  it('drops and counts spans beyond the queue size, reporting it once, without blocking', async () => {
+    const reports: string[] = [];
+    const exporter = new ScriptedExporter();
+    const processor = create(
+      exporter,
+      { maxQueueSize: 5, maxExportBatchSize: 5, scheduledDelayMs: 60_000 },
+      (kind) => reports.push(kind),
+    );
+    // The first five fill the queue and start an export; the export is async, so the
+    // rest arrive while the queue is still full.
+    endSpans(tracerFor(processor), 12);
+    expect(processor.stats().dropped).toBe(7);
+    expect(reports).toEqual(['queue-full']);
+    await processor.forceFlush();
+    expect(exporter.exportedNames).toEqual(['s0', 's1', 's2', 's3', 's4']);
+  });
+
+  it('never queues unsampled spans', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter);
+    endSpans(tracerFor(processor, false), 3);
+    await processor.forceFlush();
+    expect(exporter.batches).toEqual([]);
+  });
+
+  it('retries a retryable failure, honouring Retry-After, then delivers the same batch', async () => {
+    const exporter = new ScriptedExporter((call) =>
+      call < 2
+        ? {
+            code: ExportResultCode.FAILED,
+            retryable: true,
+            retryAfterMs: 30,
+            error: new Error('HTTP 503'),
+          }
+        : { code: ExportResultCode.SUCCESS },
+    );
+    const processor = create(exporter, { retryInitialDelayMs: 1, retryMaxDelayMs: 100 });
+    endSpans(tracerFor(processor), 2);
+    const started = performance.now();
+    await processor.forceFlush();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(exporter.batches).toEqual([
+      ['s0', 's1'],
+      ['s0', 's1'],
+      ['s0', 's1'],
+    ]);
+    expect(processor.stats()).toMatchObject({ exported: 2, retried: 2, failed: 0 });
+    expect(processor.stats().lastError?.message).toBe('HTTP 503');
+  });
+
+  it('gives up after maxRetries and counts the batch as failed, reporting once per kind', async () => {
+    const reports: string[] = [];
+    const exporter = new ScriptedExporter(() => ({
+      code: ExportResultCode.FAILED,
+      retryable: true,
+      error: new Error('HTTP 502'),
+    }));
+    const processor = create(
+      exporter,
+      { maxRetries: 2, retryInitialDelayMs: 1, maxExportBatchSize: 1 },
+      (kind, message) => reports.push(`${kind}: ${message}`),
+    );
+    endSpans(tracerFor(processor), 2);
+    await processor.forceFlush();
+    expect(exporter.batches).toHaveLength(6);
+    expect(processor.stats()).toMatchObject({ failed: 2, retried: 4, exported: 0 });
+    expect(reports).toEqual([
+      'failed:502: BatchSpanProcessorTestExporter gave up on 1 spans after 3 attempts: HTTP 502'.replace(
+        'BatchSpanProcessorTestExporter',
+        'ScriptedExporter',
+      ),
+    ]);
+  });
+
+  it('does not retry a final failure such as HTTP 400', async () => {
+    const exporter = new ScriptedExporter(() => ({
+      code: ExportResultCode.FAILED,
+      retryable: false,
+      error: new Error('HTTP 400: bad'),
+    }));
+    const processor = create(exporter, { retryInitialDelayMs: 1 });
+    endSpans(tracerFor(processor), 3);
+    await processor.forceFlush();
+    expect(exporter.batches).toHaveLength(1);
+    expect(processor.stats()).toMatchObject({ failed: 3, retried: 0 });
+  });
+
+  it('treats a thrown or rejected export, or one with no result, as a failure and carries on', async () => {
+    let call = 0;
+    const exporter: SpanExporter = {
+      export: () => {
+        call++;
+        if (call === 1) throw new Error('sync throw');
+        if (call === 2) return Promise.reject(new Error('rejected'));
+        if (call === 3) return Promise.resolve(undefined as unknown as ExportResult);
+        return Promise.resolve({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const processor = create(exporter, { maxExportBatchSize: 1 });
+    endSpans(tracerFor(processor), 4);
+    await processor.forceFlush();
+    expect(processor.stats()).toMatchObject({ failed: 3, exported: 1 });
+  });
+
+  it('times out an export that never answers and retries it', async () => {
+    let call = 0;
+    const exporter: SpanExporter = {
+      export: () =>
+        ++call === 1
+          ? new Promise<ExportResult>(() => {})
+          : Promise.resolve({ code: ExportResultCode.SUCCESS }),
+      shutdown: async () => {},
+    };
+    const processor = create(exporter, { exportTimeoutMs: 20, retryInitialDelayMs: 1 });
+    endSpans(tracerFor(processor), 1);
+    await processor.forceFlush();
+    expect(call).toBe(2);
+    expect(processor.stats()).toMatchObject({ exported: 1, retried: 1 });
+    expect(processor.stats().lastError?.message).toBe('export timed out after 20 ms');
+  });
+
+  it('runs exports with tracing suppressed', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter);
+    endSpans(tracerFor(processor), 1);
+    await processor.forceFlush();
+    expect(exporter.suppressedDuringExport).toEqual([true]);
+  });
+
+  it('flushes on shutdown, shuts the exporter down once, and ignores later spans', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter, { scheduledDelayMs: 60_000 });
+    const tracer = tracerFor(processor);
+    endSpans(tracer, 3);
+    await Promise.all([processor.shutdown(), processor.shutdown()]);
+    expect(exporter.exportedNames).toEqual(['s0', 's1', 's2']);
+    expect(exporter.shutdowns).toBe(1);
+    endSpans(tracer, 1, 'late');
+    await processor.forceFlush();
+    expect(exporter.exportedNames).toEqual(['s0', 's1', 's2']);
+  });
+
+  it('stops waiting at the shutdown deadline and counts what it could not send', async () => {
+    const reports: string[] = [];
+    const exporter = new ScriptedExporter(() => ({
+      code: ExportResultCode.FAILED,
+      retryable: true,
+      retryAfterMs: 10_000,
+      error: new Error('HTTP 503'),
+    }));
+    const processor = create(
+      exporter,
+      { maxExportBatchSize: 2, retryMaxDelayMs: 10_000, shutdownTimeoutMs: 100 },
+      (kind) => reports.push(kind),
+    );
+    endSpans(tracerFor(processor), 5);
+    const started = performance.now();
+    await processor.shutdown();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(reports).toContain('shutdown-timeout');
+    expect(processor.stats().dropped).toBe(3);
+    expect(exporter.shutdowns).toBe(1);
+  });
+
+  it('rejects invalid options with the option name', () => {
+    expect(() => new BatchSpanProcessor(new ScriptedExporter(), { maxQueueSize: 0 })).toThrow(
+      /option "batch.maxQueueSize" must be an integer of at least 1; got 0/,
+    );
+    expect(() => new BatchSpanProcessor(new ScriptedExporter(), { scheduledDelayMs: 1.5 })).toThrow(
+      /"batch.scheduledDelayMs"/,
+    );
+  });
+
+  it('clamps the batch size to the queue size', async () => {
+    const exporter = new ScriptedExporter();
+    const processor = create(exporter, { maxQueueSize: 3, maxExportBatchSize: 10 });
+    endSpans(tracerFor(processor), 3);
+    await vi.waitFor(() => expect(exporter.batches).toEqual([['s0', 's1', 's2']]));
+  });
+});
