@@ -66,6 +66,11 @@ export {
 export { ExportResultCode, type ExportResult, type SpanExporter } from './core/span-exporter.js';
 export type { SpanProcessor } from './core/span-processor.js';
 export { SimpleSpanProcessor } from './core/simple-span-processor.js';
+export {
+  BatchSpanProcessor,
+  type BatchSpanProcessorOptions,
+  type ExporterStats,
+} from './core/batch-span-processor.js';
 export { MultiSpanProcessor } from './core/multi-span-processor.js';
 export {
   InMemorySpanExporter,
@@ -92,3 +97,7 @@ export {
   type TextMapPropagator,
 } from './core/propagation/index.js';
 export { TraceState, parseTraceState } from './core/trace-state.js';
+export {
+  FileSpanExporter,
+  type FileSpanExporterOptions,
+} from './core/exporters/file-span-exporter.js';

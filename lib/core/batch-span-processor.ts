@@ -95,8 +95,12 @@ export class BatchSpanProcessor implements SpanProcessor {
     this.ring[(this.head + this.length) % maxQueueSize] = span;
     this.length++;
     if (this.exporting !== undefined) return;
-    if (this.length >= maxExportBatchSize) this.schedule(0);
-    else if (this.timer === undefined) this.schedule(this.options.scheduledDelayMs);
+    // A full batch starts exporting now, not on a timer: a burst of awaited calls that
+    // never yields to the event loop would otherwise fill the queue before a timer fires.
+    if (this.length >= maxExportBatchSize) {
+      this.clearTimer();
+      void this.startExport();
+    } else if (this.timer === undefined) this.schedule(this.options.scheduledDelayMs);
   }
 
   /** Exports everything queued so far, waiting for retries too. */

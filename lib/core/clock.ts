@@ -2,6 +2,8 @@
  * Span times are `performance.now()` readings: one cheap call on the hot path, with
  * sub-microsecond resolution. They become epoch nanoseconds only when exported.
  */
+import { performance } from 'node:perf_hooks';
+
 const ORIGIN_NS = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
 
 export function now(): number {

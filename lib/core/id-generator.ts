@@ -6,31 +6,32 @@ export interface IdGenerator {
   generateSpanId(): string;
 }
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
-
-// One randomFillSync call serves 512 span ids: the syscall, not the hex work, is
-// what costs, so ids are cut from a pooled buffer.
+// Random bytes come from one randomFillSync call per 4 KiB and are turned into hex a
+// segment at a time; an id is a slice of that segment's hex string. Building ids byte by
+// byte (one string concatenation per byte) cost more than the randomness itself. The
+// segment is small so a long-lived id keeps little of it alive.
 const POOL_SIZE = 4096;
+const SEGMENT_SIZE = 128;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
-let offset = POOL_SIZE;
+let poolOffset = POOL_SIZE;
+let segment = '';
+let segmentOffset = SEGMENT_SIZE * 2;
 
 function hex(bytes: number): string {
-  if (offset + bytes > POOL_SIZE) {
-    randomFillSync(pool);
-    offset = 0;
+  const chars = bytes * 2;
+  if (segmentOffset + chars > SEGMENT_SIZE * 2) {
+    if (poolOffset + SEGMENT_SIZE > POOL_SIZE) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    segment = pool.toString('hex', poolOffset, poolOffset + SEGMENT_SIZE);
+    poolOffset += SEGMENT_SIZE;
+    segmentOffset = 0;
   }
-  let out = '';
-  const end = offset + bytes;
-  let nonZero = 0;
-  for (let i = offset; i < end; i++) {
-    const b = pool[i]!;
-    nonZero |= b;
-    out += HEX[b];
-  }
-  offset = end;
+  const id = segment.slice(segmentOffset, segmentOffset + chars);
+  segmentOffset += chars;
   // All-zero ids are invalid in W3C Trace Context; the odds are 2^-64 but cost nothing to rule out.
-  return nonZero === 0 ? hex(bytes) : out;
+  return id === ZERO_TRACE_ID || id === ZERO_SPAN_ID ? hex(bytes) : id;
 }
 
 /** Cryptographically random ids: 16-byte trace ids and 8-byte span ids, never all zero. */

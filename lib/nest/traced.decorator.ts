@@ -1,6 +1,11 @@
 import { isObservable, Observable } from 'rxjs';
 import { getGlobalTracer } from '../core/global-tracer.js';
-import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
+import {
+  currentContext,
+  ROOT_CONTEXT,
+  runWithContext,
+  type TraceContext,
+} from '../core/trace-context.js';
 import { isPromiseLike, recordError, type SpanOptions, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type Span } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
@@ -149,11 +154,8 @@ function startSpan(
   plan: MethodPlan,
   args: IArguments | unknown[],
 ): Span {
-  const span = tracer.startSpan(
-    plan.name,
-    plan.spanOptions,
-    ctx ?? tracer.createContext(undefined, undefined, undefined),
-  );
+  // Outside any context, ROOT_CONTEXT says what a fresh one would: no span, not suppressed.
+  const span = tracer.startSpan(plan.name, plan.spanOptions, ctx ?? ROOT_CONTEXT);
   if (plan.recordArguments && span.isRecording()) {
     span.setAttribute('code.function.arguments', safeSerialize(Array.from(args)));
   }
@@ -182,6 +184,8 @@ function invoke(
     throw error;
   }
   if (isPromiseLike(result)) {
+    // Ending or failing a non-recording span does nothing: no need to wait for the promise.
+    if (result instanceof Promise && !span.isRecording()) return result;
     return Promise.resolve(result).then(
       (value) => {
         if (plan.recordResult) recordResult(span, value);
