@@ -101,3 +101,22 @@ export {
   FileSpanExporter,
   type FileSpanExporterOptions,
 } from './core/exporters/file-span-exporter.js';
+export {
+  OtlpHttpExporter,
+  encodeOtlpJson,
+  encodeOtlpProtobuf,
+  type OtlpHttpExporterOptions,
+  type OtlpHttpProtocol,
+  type OtlpCompression,
+  type OtlpPartialSuccess,
+} from './core/exporters/otlp/index.js';
+export {
+  ZipkinExporter,
+  encodeZipkinJson,
+  type ZipkinExporterOptions,
+  type ZipkinSpan,
+} from './core/exporters/zipkin/index.js';
+export type {
+  OtlpExporterConfig,
+  ExporterBatchConfig,
+} from './interfaces/tracing-module-options.interface.js';

@@ -24,7 +24,7 @@ export const MESSAGES = {
   envIgnored: (name: string, value: string, expected: string) =>
     `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`,
   exporterUnavailable: (name: string) =>
-    `OTEL_TRACES_EXPORTER: exporter "${name}" is not available in this version; ignoring it.`,
+    `OTEL_TRACES_EXPORTER: unknown exporter "${name}" (expected otlp, zipkin, jaeger, console or none); ignoring it.`,
   noExporters:
     'No span exporters configured: spans are created and propagated but not exported. ' +
     "Add exporters to TracingModule.forRoot (e.g. [{ type: 'console' }]) or set OTEL_TRACES_EXPORTER.",

@@ -2,6 +2,8 @@ import type { Type } from '@nestjs/common';
 import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
 import type { ConsoleSpanExporterOptions } from '../core/exporters/console-span-exporter.js';
 import type { FileSpanExporterOptions } from '../core/exporters/file-span-exporter.js';
+import type { OtlpHttpExporterOptions } from '../core/exporters/otlp/otlp-http-exporter.js';
+import type { ZipkinExporterOptions } from '../core/exporters/zipkin/zipkin-exporter.js';
 import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
@@ -17,7 +19,14 @@ export interface ExporterBatchConfig {
 export type BuiltInExporterConfig =
   | ({ type: 'console' } & ConsoleSpanExporterOptions & ExporterBatchConfig)
   | ({ type: 'memory' } & InMemorySpanExporterOptions)
-  | ({ type: 'file' } & FileSpanExporterOptions & ExporterBatchConfig);
+  | ({ type: 'file' } & FileSpanExporterOptions & ExporterBatchConfig)
+  | ({ type: 'otlp' } & OtlpExporterConfig & ExporterBatchConfig)
+  /** Jaeger through its OTLP/HTTP port: the same as `otlp`, default http://localhost:4318/v1/traces. */
+  | ({ type: 'jaeger' } & OtlpExporterConfig & ExporterBatchConfig)
+  | ({ type: 'zipkin' } & ZipkinExporterOptions & ExporterBatchConfig);
+
+/** OTLP/HTTP settings; OTEL_EXPORTER_OTLP_* variables fill in what is left out. */
+export type OtlpExporterConfig = Omit<OtlpHttpExporterOptions, 'env' | 'onPartialSuccess'>;
 
 /**
  * An exporter: a built-in one by type, an `@Injectable()` class implementing
@@ -68,7 +77,7 @@ export interface TracingModuleOptions {
   /** @default OTEL_PROPAGATORS, else ['tracecontext', 'baggage'] */
   propagators?: PropagatorName[] | TextMapPropagator;
   correlation?: CorrelationOptions;
-  /** @default OTEL_TRACES_EXPORTER, else none */
+  /** @default OTEL_TRACES_EXPORTER (`otlp`, `zipkin`, `jaeger`, `console`, `none`), else none */
   exporters?: ExporterOption[];
   /**
    * Batching for every exporter but the in-memory one (which exports at once); a

@@ -225,8 +225,8 @@ function resolvePropagator(
   }
 }
 
-const ENV_EXPORTERS = new Set(['console', 'none', 'memory']);
-const BUILT_IN_TYPES = ['console', 'memory', 'file'];
+const ENV_EXPORTERS = ['otlp', 'zipkin', 'jaeger', 'console', 'memory', 'none'] as const;
+const BUILT_IN_TYPES = ['console', 'memory', 'file', 'otlp', 'jaeger', 'zipkin'];
 
 function resolveExporters(
   options: TracingModuleOptions,
@@ -246,12 +246,9 @@ function resolveExporters(
   const out: ExporterOption[] = [];
   if (names.length === 0) warnings.push(MESSAGES.noExporters);
   for (const name of names) {
-    if (!ENV_EXPORTERS.has(name)) {
-      warnings.push(MESSAGES.exporterUnavailable(name));
-      continue;
-    }
-    if (name === 'console') out.push({ type: 'console' });
-    if (name === 'memory') out.push({ type: 'memory' });
+    const known = ENV_EXPORTERS.find((n) => n === name);
+    if (known === undefined) warnings.push(MESSAGES.exporterUnavailable(name));
+    else if (known !== 'none') out.push({ type: known });
   }
   return out;
 }

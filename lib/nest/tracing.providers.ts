@@ -3,6 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { ConsoleSpanExporter } from '../core/exporters/console-span-exporter.js';
 import { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
 import { FileSpanExporter } from '../core/exporters/file-span-exporter.js';
+import { OtlpHttpExporter } from '../core/exporters/otlp/otlp-http-exporter.js';
+import { ZipkinExporter, zipkinOptionsFromEnv } from '../core/exporters/zipkin/zipkin-exporter.js';
 import { BatchSpanProcessor } from '../core/batch-span-processor.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import { createResource } from '../core/resource.js';
@@ -76,11 +78,42 @@ async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Pro
       const { type: _file, batch: _batch, ...options } = entry;
       return new FileSpanExporter(options);
     }
+    case 'otlp':
+    case 'jaeger': {
+      const { type: _otlp, batch: _batch, ...options } = entry;
+      const exporter = new OtlpHttpExporter({
+        ...options,
+        onPartialSuccess: ({ rejectedSpans, errorMessage }) =>
+          partialSuccessLogger(
+            `OTLP backend rejected ${rejectedSpans} spans: ${errorMessage || 'no reason given'}`,
+          ),
+      });
+      for (const warning of exporter.warnings) logger.warn(warning);
+      return exporter;
+    }
+    case 'zipkin': {
+      const { type: _zipkin, batch: _batch, ...options } = entry;
+      const warnings: string[] = [];
+      const exporter = new ZipkinExporter({
+        ...zipkinOptionsFromEnv(process.env, warnings),
+        ...options,
+      });
+      for (const warning of warnings) logger.warn(warning);
+      return exporter;
+    }
     default: {
       const { type: _console, batch: _batch, ...options } = entry;
       return new ConsoleSpanExporter(options);
     }
   }
+}
+
+// A partial success repeats with every batch while the cause lasts: say it once.
+let partialSuccessLogged = false;
+function partialSuccessLogger(message: string): void {
+  if (partialSuccessLogged) return;
+  partialSuccessLogged = true;
+  logger.warn(`${message} (further partial successes are not logged)`);
 }
 
 /**

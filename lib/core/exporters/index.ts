@@ -18,3 +18,6 @@ export {
   type SpanStatusName,
   type TraceTreeOptions,
 } from './console-format.js';
+export * from './file-span-exporter.js';
+export * from './otlp/index.js';
+export * from './zipkin/index.js';

@@ -54,6 +54,12 @@ describe('resolveTracingConfig', () => {
     expect(config.warnings).toEqual([]);
   });
 
+  it('chooses OTLP, Zipkin or Jaeger exporters from OTEL_TRACES_EXPORTER', () => {
+    const config = resolveTracingConfig({}, { OTEL_TRACES_EXPORTER: 'otlp, zipkin,jaeger,none' });
+    expect(config.exporters).toEqual([{ type: 'otlp' }, { type: 'zipkin' }, { type: 'jaeger' }]);
+    expect(config.warnings).toEqual([]);
+  });
+
   it('lets explicit options win over the environment', () => {
     const exporter = new InMemorySpanExporter();
     const config = resolveTracingConfig(
@@ -128,7 +134,7 @@ describe('resolveTracingConfig', () => {
     [{ exporters: {} }, /option "exporters" must be an array/],
     [
       { exporters: [{ type: 'kafka' }] },
-      /option "exporters\[0\].type" must be "console", "memory", "file"; got "kafka"/,
+      /option "exporters\[0\].type" must be "console", "memory", "file", "otlp", "jaeger", "zipkin"; got "kafka"/,
     ],
     [
       { exporters: [class NotAnExporter {}] },
