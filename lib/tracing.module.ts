@@ -20,6 +20,7 @@ import { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
 import { TracingInterceptor } from './nest/tracing.interceptor.js';
 import { exporterClassProviders, tracingProviders } from './nest/tracing.providers.js';
 import { TracingService } from './nest/tracing.service.js';
+import { FEATURE_EXPORTS, FEATURE_PROVIDERS, TRACING_FEATURES } from './nest/tracing.features.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { MESSAGES, TracingConfigError } from './tracing.errors.js';
 import { TRACING_CONFIG } from './tracing.internal-constants.js';
@@ -30,6 +31,7 @@ import {
 } from './tracing.module-definition.js';
 
 const EXPORTS = [
+  ...FEATURE_EXPORTS,
   TracingService,
   Tracer,
   TRACING_EXPORTERS,
@@ -51,6 +53,7 @@ export type TracingModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
 @Module({
   providers: [
     ...tracingProviders,
+    ...FEATURE_PROVIDERS,
     TracingService,
     TracingContextMiddleware,
     { provide: APP_INTERCEPTOR, useClass: TracingInterceptor },
@@ -95,9 +98,12 @@ export class TracingModule
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (!this.config.enabled || !this.config.mountMiddleware) return;
-    // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).
-    consumer.apply(TracingContextMiddleware).forRoutes('{*path}');
+    if (!this.config.enabled) return;
+    if (this.config.mountMiddleware) {
+      // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).
+      consumer.apply(TracingContextMiddleware).forRoutes('{*path}');
+    }
+    for (const feature of TRACING_FEATURES) feature.configure?.(consumer, this.config);
   }
 
   onModuleInit(): void {

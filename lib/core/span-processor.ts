@@ -12,6 +12,11 @@ export interface SpanProcessor {
   forceFlush(): Promise<void>;
   /** Flushes, then releases the exporter. Safe to call more than once. */
   shutdown(): Promise<void>;
+  /**
+   * Set by processors that need every span, sampled or not (e.g. metrics): the tracer
+   * then records spans the sampler drops, and exporting processors still skip them.
+   */
+  readonly wantsUnsampled?: boolean;
   /** What the processor's exporter pipeline has done, for self-telemetry. */
   stats?(): ExporterStats;
 }

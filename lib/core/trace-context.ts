@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Baggage } from './baggage.js';
-import type { Span } from './types.js';
+import type { Attributes, Span } from './types.js';
 import type { Tracer } from './tracer.js';
 
 /**
@@ -16,10 +16,34 @@ export class TraceContext {
     readonly tracer: Tracer | undefined,
     /** Set around the library's own work (exports) so it is never traced. */
     readonly suppressed: boolean,
+    /**
+     * Fields bound to a unit of work (a job run's ids, a tenant): every span started
+     * inside gets them as attributes and every log line carries them. Inherited.
+     */
+    readonly fields?: Readonly<Attributes>,
   ) {}
 
   withSpan(span: Span): TraceContext {
-    return new TraceContext(span, this.correlationId, this.baggage, this.tracer, this.suppressed);
+    return new TraceContext(
+      span,
+      this.correlationId,
+      this.baggage,
+      this.tracer,
+      this.suppressed,
+      this.fields,
+    );
+  }
+
+  /** A child context with more bound fields (later values win). */
+  withFields(fields: Readonly<Attributes>): TraceContext {
+    return new TraceContext(
+      this.span,
+      this.correlationId,
+      this.baggage,
+      this.tracer,
+      this.suppressed,
+      this.fields ? { ...this.fields, ...fields } : fields,
+    );
   }
 }
 
@@ -51,7 +75,7 @@ export function runWithContext<A extends unknown[], R>(
 export function runSuppressed<R>(fn: () => R): R {
   const ctx = activeContext();
   return storage.run(
-    new TraceContext(undefined, ctx.correlationId, ctx.baggage, ctx.tracer, true),
+    new TraceContext(undefined, ctx.correlationId, ctx.baggage, ctx.tracer, true, ctx.fields),
     fn,
   );
 }

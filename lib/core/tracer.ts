@@ -41,6 +41,11 @@ export interface TracerConfig {
   idGenerator?: IdGenerator;
   /** false makes every span the shared no-op span and skips context work. */
   enabled?: boolean;
+  /**
+   * Record spans the sampler drops (they are still not exported), so processors that
+   * derive metrics from spans count every call. Costs a recorded span per call.
+   */
+  recordUnsampled?: boolean;
 }
 
 const DEFAULT_SCOPE: InstrumentationScope = { name: 'nestjs-tracing', version: '0.1.0' };
@@ -50,12 +55,14 @@ export class Tracer {
   readonly enabled: boolean;
   readonly sampler: Sampler;
   readonly idGenerator: IdGenerator;
+  readonly recordUnsampled: boolean;
   private readonly owner: SpanOwner;
 
   constructor(config: TracerConfig) {
     this.enabled = config.enabled !== false;
     this.sampler = config.sampler ?? new ParentBasedSampler(new AlwaysOnSampler());
     this.idGenerator = config.idGenerator ?? new RandomIdGenerator();
+    this.recordUnsampled = config.recordUnsampled === true;
     this.owner = {
       processor: config.processor,
       resource: config.resource,
@@ -92,7 +99,7 @@ export class Tracer {
     const spanId = this.idGenerator.generateSpanId();
     const attributes = options?.attributes;
     const decision = this.sampler.shouldSample(parent, traceId, name, kind, attributes);
-    if (decision === SamplingDecision.DROP) {
+    if (decision === SamplingDecision.DROP && !this.recordUnsampled) {
       return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState: parent?.traceState });
     }
     if (decision === SamplingDecision.RECORD_AND_SAMPLE) traceFlags |= TraceFlags.SAMPLED;
@@ -110,6 +117,7 @@ export class Tracer {
       attributes,
       options?.links,
     );
+    if (context.fields !== undefined) span.setAttributes(context.fields);
     this.owner.processor.onStart?.(span);
     return span;
   }

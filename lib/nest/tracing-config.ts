@@ -40,6 +40,8 @@ export interface ResolvedTracingConfig {
   readonly spanLimits: SpanLimits;
   readonly batch: BatchSpanProcessorOptions;
   readonly mountMiddleware: boolean;
+  /** The options as given, for features that validate and read their own section. */
+  readonly options: Readonly<TracingModuleOptions>;
   /** Env-variable problems to log once the logger is up (never thrown: the environment is not code). */
   readonly warnings: readonly string[];
 }
@@ -128,6 +130,7 @@ export function resolveTracingConfig(
     spanLimits: resolveLimits(options, env, warnings),
     batch: resolveBatch(options, env, warnings),
     mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    options,
     warnings,
   };
 }

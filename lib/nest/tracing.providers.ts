@@ -20,6 +20,7 @@ import { TRACING_MODULE_OPTIONS } from '../tracing.module-definition.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
 import { MESSAGES } from '../tracing.errors.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
+import { FEATURE_PROCESSOR_TOKENS } from './tracing.features.js';
 import {
   isBuiltInExporterClass,
   resolveTracingConfig,
@@ -167,25 +168,30 @@ export const tracingProviders: Provider[] = [
   },
   {
     provide: Tracer,
-    useFactory: (config: ResolvedTracingConfig, exporters: SpanExporter[]) =>
-      new Tracer({
+    useFactory: (
+      config: ResolvedTracingConfig,
+      exporters: SpanExporter[],
+      ...featureProcessors: SpanProcessor[][]
+    ) => {
+      const processors = [
+        ...featureProcessors.flat(),
+        ...exporters.map((exporter, i) => processorFor(exporter, config.exporters[i], config)),
+      ];
+      return new Tracer({
         enabled: config.enabled,
         sampler: config.sampler,
         limits: config.spanLimits,
+        recordUnsampled: processors.some((p) => p.wantsUnsampled === true),
         resource: createResource({
           serviceName: config.serviceName,
           serviceVersion: config.serviceVersion,
           environment: config.environment,
           attributes: config.resourceAttributes,
         }),
-        processor:
-          exporters.length === 0
-            ? NOOP_PROCESSOR
-            : new MultiSpanProcessor(
-                exporters.map((exporter, i) => processorFor(exporter, config.exporters[i], config)),
-              ),
-      }),
-    inject: [TRACING_CONFIG, TRACING_EXPORTERS],
+        processor: processors.length === 0 ? NOOP_PROCESSOR : new MultiSpanProcessor(processors),
+      });
+    },
+    inject: [TRACING_CONFIG, TRACING_EXPORTERS, ...FEATURE_PROCESSOR_TOKENS],
   },
   // The built-in exporters are injectable whether they were named in forRoot or made by
   // an async factory: tests inject InMemorySpanExporter to read spans.
