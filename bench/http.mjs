@@ -1,0 +1,162 @@
+// HTTP throughput of a NestJS 12 app, untraced and traced, each variant in its own
+// process on 127.0.0.1, driven by autocannon in alternated rounds. Prints req/s,
+// latency, app CPU per request, spans received per request and the ratios DESIGN 6 sets
+// targets for. Run with `npm run bench:http` (it builds first).
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 3;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+const VARIANTS = [
+  { id: 'express-untraced', variant: 'untraced', platform: 'express' },
+  { id: 'express-ours', variant: 'ours', platform: 'express' },
+  { id: 'express-otel', variant: 'otel', platform: 'express' },
+  { id: 'fastify-untraced', variant: 'untraced', platform: 'fastify' },
+  { id: 'fastify-ours', variant: 'ours', platform: 'fastify' },
+];
+
+function start(file, args) {
+  const child = fork(here(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waitFor = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) =>
+        reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)),
+      );
+    });
+  return { child, waitFor, ask: (type) => (child.send({ type }), waitFor(type)) };
+}
+
+function run(url, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [{ method: 'GET', path: '/users/42' }],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+const cpuMicros = (u) => u.user + u.system;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const sink = start('./http/sink.mjs', []);
+const { port: sinkPort } = await sink.waitFor('ready');
+const apps = {};
+try {
+  for (const v of VARIANTS) {
+    const app = start('./http/app.mjs', [
+      v.variant,
+      v.platform,
+      `http://127.0.0.1:${sinkPort}/${v.id}/v1/traces`,
+    ]);
+    const { port } = await app.waitFor('ready');
+    apps[v.id] = { ...app, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 };
+  }
+  console.log(`Warming up ${VARIANTS.length} variants for ${WARMUP_SECONDS} s each...`);
+  for (const v of VARIANTS) {
+    const r = await run(apps[v.id].url, WARMUP_SECONDS);
+    apps[v.id].requests += r.requests.total;
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Rotate the order so no variant always runs right after the same neighbour.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
+    for (const v of order) {
+      const app = apps[v.id];
+      const before = (await app.ask('cpu')).usage;
+      const r = await run(app.url, SECONDS);
+      const after = (await app.ask('cpu')).usage;
+      if (r.non2xx > 0 || r.errors > 0)
+        throw new Error(`${v.id}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      app.requests += r.requests.total;
+      app.rounds.push({
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        cpuUsPerRequest: (cpuMicros(after) - cpuMicros(before)) / r.requests.total,
+      });
+      console.log(`round ${round} ${v.id.padEnd(17)} ${Math.round(r.requests.average)} req/s`);
+    }
+  }
+  // Let batch processors flush (default delay 5 s), then stop apps (which flushes the rest).
+  for (const v of VARIANTS) {
+    apps[v.id].child.send({ type: 'stop' });
+    await apps[v.id].waitFor('stopped');
+  }
+  const { counts } = await sink.ask('counts');
+
+  const rows = VARIANTS.map((v) => {
+    const a = apps[v.id];
+    return {
+      id: v.id,
+      rps: median(a.rounds.map((x) => x.rps)),
+      p50: median(a.rounds.map((x) => x.p50)),
+      p99: median(a.rounds.map((x) => x.p99)),
+      cpuUsPerRequest: median(a.rounds.map((x) => x.cpuUsPerRequest)),
+      requests: a.requests,
+      spansPerRequest: (counts[v.id] ?? 0) / a.requests,
+    };
+  });
+  const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+  const ratio = (a, b) => byId[a].rps / byId[b].rps;
+  console.log(
+    `\nNode ${process.version}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (median)`,
+  );
+  console.log('variant            req/s   p50 ms  p99 ms  app CPU us/req  spans/req');
+  for (const r of rows) {
+    console.log(
+      `${r.id.padEnd(17)} ${String(Math.round(r.rps)).padStart(6)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
+    );
+  }
+  const ratios = {
+    expressOursOverUntraced: ratio('express-ours', 'express-untraced'),
+    expressOtelOverUntraced: ratio('express-otel', 'express-untraced'),
+    expressOursOverOtel: ratio('express-ours', 'express-otel'),
+    fastifyOursOverUntraced: ratio('fastify-ours', 'fastify-untraced'),
+  };
+  console.log(
+    `\ntraced/untraced  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
+  );
+  console.log(
+    `OpenTelemetry SDK/untraced  express ${ratios.expressOtelOverUntraced.toFixed(2)}; ours/OpenTelemetry ${ratios.expressOursOverOtel.toFixed(2)}`,
+  );
+  console.log(
+    `spans received per request: ours ${byId['express-ours'].spansPerRequest.toFixed(3)} / ${byId['fastify-ours'].spansPerRequest.toFixed(3)} (2 expected: server + service), OpenTelemetry ${byId['express-otel'].spansPerRequest.toFixed(3)}`,
+  );
+  mkdirSync(here('./results'), { recursive: true });
+  writeFileSync(
+    here('./results/http.json'),
+    JSON.stringify(
+      {
+        node: process.version,
+        cpu: cpus()[0].model,
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        rows,
+        ratios,
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  for (const a of Object.values(apps)) if (a.child.exitCode === null) a.child.kill();
+  sink.child.kill();
+}

@@ -1,0 +1,88 @@
+// One benchmark app: GET /users/:id -> UsersController -> UsersService.find (awaits a
+// trivial async function) -> JSON. Variants: untraced, ours (nestjs-tracing: global
+// interceptor, @Traced() service, OTLP export at default settings), otel (the same design
+// hand-wired on the OpenTelemetry JS SDK). Reports its port, then answers CPU queries.
+import 'reflect-metadata';
+import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+const [variant, platform, sinkUrl] = process.argv.slice(2);
+
+const lookup = async (id) => ({ id, name: `user-${id}` });
+
+class UsersService {
+  async find(id) {
+    return lookup(id);
+  }
+}
+Injectable()(UsersService);
+
+class UsersController {
+  constructor(users) {
+    this.users = users;
+  }
+  find(id) {
+    return this.users.find(id);
+  }
+}
+const findDescriptor = Object.getOwnPropertyDescriptor(UsersController.prototype, 'find');
+Param('id')(UsersController.prototype, 'find', 0);
+Get(':id')(UsersController.prototype, 'find', findDescriptor);
+Object.defineProperty(UsersController.prototype, 'find', findDescriptor);
+Controller('users')(UsersController);
+Reflect.defineMetadata('design:paramtypes', [UsersService], UsersController);
+Reflect.defineMetadata('design:paramtypes', [String], UsersController.prototype, 'find');
+
+function decorate(cls, method, decorator) {
+  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, method);
+  decorator(cls.prototype, method, descriptor);
+  Object.defineProperty(cls.prototype, method, descriptor);
+}
+
+const imports = [];
+const providers = [UsersService];
+let shutdown = async () => {};
+
+if (variant === 'ours') {
+  const { TracingModule, Traced } = await import('nestjs-tracing');
+  decorate(UsersService, 'find', Traced());
+  imports.push(
+    TracingModule.forRoot({
+      serviceName: 'bench',
+      exporters: [{ type: 'otlp', url: sinkUrl }],
+      ...(process.env.BENCH_OPTS ? JSON.parse(process.env.BENCH_OPTS) : {}),
+    }),
+  );
+} else if (variant === 'otel') {
+  const otel = await import('./otel-wiring.mjs');
+  const wiring = otel.setup(sinkUrl);
+  decorate(UsersService, 'find', wiring.traced('UsersService.find'));
+  providers.push(wiring.interceptorProvider);
+  shutdown = wiring.shutdown;
+}
+
+class AppModule {}
+Module({ imports, controllers: [UsersController], providers })(AppModule);
+
+let adapter;
+if (platform === 'fastify') {
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  adapter = new FastifyAdapter();
+} else {
+  const { ExpressAdapter } = await import('@nestjs/platform-express');
+  adapter = new ExpressAdapter();
+}
+const app = await NestFactory.create(AppModule, adapter, { logger: ['error'] });
+await app.listen(0, '127.0.0.1');
+const { port } = app.getHttpServer().address();
+process.send({ type: 'ready', port });
+process.on('message', async (message) => {
+  if (message.type === 'cpu') process.send({ type: 'cpu', usage: process.cpuUsage() });
+  if (message.type === 'stop') {
+    await app.close();
+    await shutdown();
+    process.send({ type: 'stopped' });
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
