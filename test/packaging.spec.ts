@@ -82,6 +82,18 @@ const EXPECTED_EXPORTS = [
   'runWithContext',
 ];
 
+/** Runtime exports of the "./http" subpath (TracedHttpService and friends). */
+const EXPECTED_HTTP_EXPORTS = [
+  'HttpRequestRecords',
+  'RECORD_ATTRIBUTES',
+  'STREAM_ATTRIBUTES',
+  'TRACED_HTTP_MODULE_OPTIONS',
+  'TracedHttpModule',
+  'TracedHttpService',
+  'instrumentAxios',
+  'instrumentServerResponse',
+];
+
 function filesUnder(dir: string, suffix: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[])
     .filter((file) => file.endsWith(suffix))
@@ -173,6 +185,31 @@ describe('package (built dist)', () => {
        console.log(JSON.stringify(Object.keys(api).sort()));`,
     );
     expect(JSON.parse(stdout)).toEqual(EXPECTED_EXPORTS.toSorted());
+  });
+
+  it('exposes the ./http subpath with exactly its export list', async () => {
+    const stdout = await nodeEval(
+      'module',
+      `const api = await import(${JSON.stringify(`${PACKAGE.name}/http`)});
+       console.log(JSON.stringify(Object.keys(api).sort()));`,
+    );
+    expect(JSON.parse(stdout)).toEqual(EXPECTED_HTTP_EXPORTS.toSorted());
+  });
+
+  it('never reaches the optional peers axios and @nestjs/axios from the main entry', () => {
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const specifier of specifiersOf(file)) {
+        if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+        else bare.add(specifier);
+      }
+    };
+    visit(join(DIST, 'index.js'));
+    expect(seen.size).toBeGreaterThan(10);
+    expect([...bare].filter((s) => s === 'axios' || s.startsWith('@nestjs/axios'))).toEqual([]);
   });
 
   it('loads through require() in plain node (require(esm), how NestJS 11 CommonJS apps use it)', async () => {

@@ -5,6 +5,7 @@ import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
 import { SpanKind, SpanStatusCode, type Span } from '../core/types.js';
 import { REQUEST_STATE } from '../tracing.internal-constants.js';
+import { instrumentServerResponse } from '../http/stream-accounting.js';
 import type { ResolvedTracingConfig } from './tracing-config.js';
 
 /** What the context middleware leaves on the raw request for the interceptor. */
@@ -97,7 +98,10 @@ export function beginHttpRequest(
   if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
   const state: HttpRequestState = { context, span, route: undefined, errorRecorded: false };
   r[REQUEST_STATE] = state;
-  if (span?.isRecording()) res.once('close', () => endHttpSpan(span, state, r, res, method));
+  if (span?.isRecording()) {
+    instrumentServerResponse(res, span);
+    res.once('close', () => endHttpSpan(span, state, r, res, method));
+  }
   return state;
 }
 

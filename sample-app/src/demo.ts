@@ -86,6 +86,26 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    title: 'stock updates (SSE): the gateway relays the catalog event stream',
+    method: 'GET',
+    path: '/orders/1/stock',
+    status: 200,
+    traced: true,
+    catalogCalls: 1,
+    check: (result, spans) => {
+      const events = String(result.body).match(/^data: /gm)?.length ?? 0;
+      if (events !== 3) return `${events} events relayed, expected 3`;
+      const client = spans.find((s) => s.kind === 'client');
+      const figures = client?.attributes;
+      if (figures?.['nestjs_tracing.stream.outcome'] !== 'completed') {
+        return 'the catalog call is not a completed stream';
+      }
+      if (figures['nestjs_tracing.stream.kind'] !== 'sse') return 'the catalog call is not SSE';
+      const bytes = figures['nestjs_tracing.stream.bytes'];
+      return typeof bytes === 'number' && bytes > 0 ? undefined : 'no streamed bytes counted';
+    },
+  },
+  {
     title: 'payment: fails on purpose',
     method: 'POST',
     path: '/orders/1/payment',

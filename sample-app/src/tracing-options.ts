@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { ExporterOption, TracingModuleOptions } from 'nestjs-tracing';
+import { STREAM_ATTRIBUTES } from 'nestjs-tracing/http';
 import { SERVICE_VERSION, type ServiceName } from './config.js';
 
 /**
@@ -11,7 +12,20 @@ export function tracingOptions(
   serviceName: ServiceName,
   env: NodeJS.ProcessEnv = process.env,
 ): TracingModuleOptions {
-  const exporters: ExporterOption[] = [{ type: 'console', attributeKeys: ['user.id'] }];
+  const exporters: ExporterOption[] = [
+    {
+      type: 'console',
+      // Besides the defaults: the user, and the figures of streamed bodies (SSE).
+      attributeKeys: [
+        'user.id',
+        STREAM_ATTRIBUTES.kind,
+        STREAM_ATTRIBUTES.chunks,
+        STREAM_ATTRIBUTES.bytes,
+        STREAM_ATTRIBUTES.timeToFirstByteMs,
+        STREAM_ATTRIBUTES.durationMs,
+      ],
+    },
+  ];
   const spansFile = env.SPANS_JSON_FILE;
   if (spansFile) {
     exporters.push({

@@ -91,6 +91,22 @@ describe('sample app demo', () => {
     expect(demo.output).toContain('✓ one trace across both services');
   });
 
+  it('relays the catalog SSE stream through TracedHttpService in one trace, with stream figures', () => {
+    const traceId = /stock updates[^\n]*\n[^\n]*\n\s+→ 200 in \d+ ms, trace ([0-9a-f]{32})/.exec(
+      demo.output,
+    )?.[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(demo.output).toContain(`gateway │ trace ${traceId}  gateway `);
+    expect(demo.output).toMatch(
+      /gateway │ GET \/orders\/:id\/stock \[server\] .*http\.response\.status_code=200/,
+    );
+    expect(demo.output).toMatch(
+      /gateway │ {4}└─ GET \/products\/:sku\/stock-events \[client\] .*nestjs_tracing\.stream\.kind=sse nestjs_tracing\.stream\.chunks=\d+ nestjs_tracing\.stream\.bytes=\d+/,
+    );
+    expect(demo.output).toContain(`catalog │ trace ${traceId}  catalog `);
+    expect(demo.output).toMatch(/catalog │ GET \/products\/:sku\/stock-events \[server\] /);
+  });
+
   it('marks the failing request as an error with its exception', () => {
     expect(demo.output).toMatch(
       /gateway │ POST \/orders\/:id\/payment \[server\] [\d.]+ ms ERROR.*http\.response\.status_code=500/,

@@ -4,3 +4,10 @@ export interface Product {
   priceCents: number;
   stock: number;
 }
+
+/** One event of the stock stream (`GET /products/:sku/stock-events`). */
+export interface StockUpdate {
+  sku: string;
+  stock: number;
+  update: number;
+}

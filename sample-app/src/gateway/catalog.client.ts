@@ -1,50 +1,49 @@
-import { BadGatewayException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { SpanKind, TracingService } from 'nestjs-tracing';
-import type { Product } from './product.js';
-
-export const CATALOG_URL = Symbol('CATALOG_URL');
-
-const TIMEOUT_MS = 3_000;
+import { BadGatewayException, Injectable, NotFoundException } from '@nestjs/common';
+import { isAxiosError } from 'axios';
+import { TracedHttpService } from 'nestjs-tracing/http';
+import type { Readable } from 'node:stream';
+import { firstValueFrom, switchMap, type Observable } from 'rxjs';
+import type { Product, StockUpdate } from './product.js';
+import { sseData } from './sse.js';
 
 /**
- * Calls the catalog over HTTP with Node's fetch. Each call is a client span, and
- * `TracingService.inject` writes `traceparent` (and the correlation id) into the
- * request headers, so the catalog continues this trace.
+ * Calls the catalog over HTTP with TracedHttpService, a drop-in for @nestjs/axios's
+ * HttpService: each call is a client span (named after `urlTemplate`) whose traceparent
+ * and correlation id go out with the request, so the catalog continues this trace.
  */
 @Injectable()
 export class CatalogClient {
-  constructor(
-    private readonly tracing: TracingService,
-    @Inject(CATALOG_URL) private readonly baseUrl: string,
-  ) {}
+  constructor(private readonly http: TracedHttpService) {}
 
-  getProduct(sku: string): Promise<Product> {
-    const url = `${this.baseUrl}/products/${encodeURIComponent(sku)}`;
-    return this.tracing.withSpan(
-      'GET /products/:sku',
-      async (span) => {
-        span.setAttributes({
-          'http.request.method': 'GET',
-          'url.full': url,
-          'url.template': '/products/:sku',
-          'server.address': new URL(url).hostname,
-        });
-        // Inside withSpan the client span is the active one: it becomes the catalog's parent.
-        const headers = this.tracing.inject<Record<string, string>>({ accept: 'application/json' });
-        let response: Response;
-        try {
-          response = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
-        } catch (error) {
-          throw new BadGatewayException('The catalog is unreachable', { cause: error });
-        }
-        span.setAttribute('http.response.status_code', response.status);
-        if (response.status === 404) throw new NotFoundException(`Unknown product ${sku}`);
-        if (!response.ok) {
-          throw new BadGatewayException(`The catalog answered ${response.status} for ${sku}`);
-        }
-        return (await response.json()) as Product;
-      },
-      { kind: SpanKind.CLIENT },
-    );
+  async getProduct(sku: string): Promise<Product> {
+    try {
+      const response = await firstValueFrom(
+        this.http.get<Product>(`/products/${encodeURIComponent(sku)}`, {
+          urlTemplate: '/products/:sku',
+        }),
+      );
+      return response.data;
+    } catch (error) {
+      const status = isAxiosError(error) ? error.response?.status : undefined;
+      if (status === 404) throw new NotFoundException(`Unknown product ${sku}`);
+      if (status !== undefined) {
+        throw new BadGatewayException(`The catalog answered ${status} for ${sku}`);
+      }
+      throw new BadGatewayException('The catalog is unreachable', { cause: error });
+    }
+  }
+
+  /**
+   * The catalog's stock updates for `sku`, a server-sent event stream: the client span
+   * stays open until the stream ends and records its chunks, bytes and timing.
+   */
+  stockUpdates(sku: string): Observable<StockUpdate> {
+    return this.http
+      .get<Readable>(`/products/${encodeURIComponent(sku)}/stock-events`, {
+        responseType: 'stream',
+        headers: { accept: 'text/event-stream' },
+        urlTemplate: '/products/:sku/stock-events',
+      })
+      .pipe(switchMap((response) => sseData<StockUpdate>(response.data)));
   }
 }

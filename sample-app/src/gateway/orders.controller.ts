@@ -1,4 +1,14 @@
-import { Controller, Get, Param, ParseIntPipe, Post, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Param,
+  ParseIntPipe,
+  Post,
+  Sse,
+  UseGuards,
+  type MessageEvent,
+} from '@nestjs/common';
+import { map, type Observable } from 'rxjs';
 import { CorrelationId } from 'nestjs-tracing';
 import { AuthGuard } from './auth.guard.js';
 import type { Order, OrderDetails } from './order.js';
@@ -21,6 +31,16 @@ export class OrdersController {
   @Get(':id/details')
   details(@Param('id', ParseIntPipe) id: number): Promise<OrderDetails> {
     return this.orders.details(id);
+  }
+
+  /**
+   * Server-sent events: the catalog's stock updates for the order's first line, relayed
+   * as they arrive. One trace: this server span, the catalog call (a streamed client
+   * span) and the catalog's own SSE server span.
+   */
+  @Sse(':id/stock')
+  stock(@Param('id', ParseIntPipe) id: number): Observable<MessageEvent> {
+    return this.orders.watchStock(id).pipe(map((update) => ({ data: update })));
   }
 
   /** Fails on purpose: the payment provider throws, the client gets a 500. */

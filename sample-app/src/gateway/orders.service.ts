@@ -1,7 +1,9 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { defer, switchMap, type Observable } from 'rxjs';
 import { Traced } from 'nestjs-tracing';
 import { CatalogClient } from './catalog.client.js';
 import type { Order, OrderDetails } from './order.js';
+import type { StockUpdate } from './product.js';
 import { OrdersRepository } from './orders.repository.js';
 import { PaymentsService } from './payments.service.js';
 
@@ -37,6 +39,13 @@ export class OrdersService {
     );
     const totalCents = lines.reduce((sum, line) => sum + line.unitPriceCents * line.quantity, 0);
     return { id: order.id, customer: order.customer, lines, totalCents };
+  }
+
+  /** Stock updates of the order's first product, streamed from the catalog. */
+  watchStock(id: number): Observable<StockUpdate> {
+    return defer(() => this.findOne(id)).pipe(
+      switchMap((order) => this.catalog.stockUpdates(order.lines[0]!.sku)),
+    );
   }
 
   async pay(id: number): Promise<never> {

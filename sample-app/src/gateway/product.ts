@@ -5,3 +5,10 @@ export interface Product {
   priceCents: number;
   stock: number;
 }
+
+/** One event of the catalog's stock stream. */
+export interface StockUpdate {
+  sku: string;
+  stock: number;
+  update: number;
+}
