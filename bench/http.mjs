@@ -54,7 +54,7 @@ function run(url, seconds) {
 }
 
 const cpuMicros = (u) => u.user + u.system;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const sink = start('./http/sink.mjs', []);
 const { port: sinkPort } = await sink.waitFor('ready');

@@ -120,3 +120,108 @@ export type {
   OtlpExporterConfig,
   ExporterBatchConfig,
 } from './interfaces/tracing-module-options.interface.js';
+
+// Metrics, health and GenAI
+export { TracingMetricsService } from './metrics/tracing-metrics.service.js';
+export {
+  TracingHealthService,
+  type ExporterHealth,
+  type TracingHealthSummary,
+} from './metrics/tracing-health.service.js';
+export {
+  TracingHealthIndicator,
+  type TracingHealthIndicatorDetails,
+  type TracingHealthIndicatorResult,
+} from './metrics/tracing-health.indicator.js';
+export {
+  MetricsRegistry,
+  type Counter,
+  type CounterFamily,
+  type Gauge,
+  type GaugeFamily,
+  type Histogram,
+  type HistogramFamily,
+  type HistogramSeries,
+  type MetricFamilySnapshot,
+  type MetricLabels,
+  type MetricsRegistryOptions,
+  type MetricType,
+  type ScalarSeries,
+} from './metrics/metrics-registry.js';
+export { formatPrometheus } from './metrics/prometheus-format.js';
+export type { HealthOptions, MetricsOptions } from './metrics/metrics-options.interface.js';
+export { GEN_AI_ATTRIBUTES } from './genai/genai.attributes.js';
+export { traceGenAi, traceGenAiStream, recordGenAiUsage } from './genai/genai.helpers.js';
+export { readGenAiUsage } from './genai/genai-usage.js';
+export { GenAiPricing } from './genai/genai-pricing.js';
+export type { GenAiCall } from './genai/genai-call.js';
+export type {
+  GenAiRequest,
+  GenAiUsage,
+  GenAiUsageReader,
+  TracedGenAiOptions,
+} from './genai/genai-call.interface.js';
+export type { GenAiModelPrice, GenAiOptions } from './genai/genai-options.interface.js';
+
+// Devtools: the trace viewer
+export { TraceStore, type TraceQuery, type TraceStoreOptions } from './devtools/trace-store.js';
+export type { DevtoolsOptions } from './devtools/interfaces/devtools-options.interface.js';
+export type {
+  DevtoolsSpan,
+  DevtoolsTrace,
+  DevtoolsTraceList,
+  DevtoolsTraceStatus,
+  DevtoolsTraceSummary,
+} from './devtools/interfaces/devtools-api.interface.js';
+
+// Automatic instrumentation (Nest's `instrument` option)
+export {
+  createTracingInstrument,
+  type TracingInstrument,
+} from './instrumentation/tracing-instrument.js';
+export { NoTrace } from './instrumentation/no-trace.decorator.js';
+export { DEFAULT_FRAMEWORK_MODULES } from './instrumentation/instrument-options.js';
+export type {
+  CollapseOptions,
+  InstrumentationMatcher,
+  NestComponentType,
+  SpanHoldLimits,
+  TracingInstrumentOptions,
+} from './instrumentation/tracing-instrument-options.interface.js';
+
+// Correlated logs and log exporters
+export { TraceLogger, type StandaloneTraceLoggerOptions } from './logging/trace-logger.js';
+export { RunContext, runJob, currentRun, type RunOptions } from './logging/run-context.js';
+export { LOG_EXPORTERS } from './logging/logging.constants.js';
+export { logRecordToJson, type LogJson } from './logging/log-format.js';
+export type {
+  LogError,
+  LogExporter,
+  LogFields,
+  LogLevel,
+  LogLevelName,
+  LogRecord,
+} from './logging/log-record.js';
+export type { LogDestination } from './logging/log-output.js';
+export type {
+  LogExporterCommonConfig,
+  LogExporterConfig,
+  LogExporterOption,
+  LoggingOptions,
+} from './logging/logging-options.interface.js';
+export {
+  CloudWatchLogExporter,
+  DatadogLogExporter,
+  LokiLogExporter,
+  RestLogExporter,
+  encodeDatadogLogs,
+  encodeLokiPush,
+  toCloudWatchLogEvents,
+  type AwsCredentials,
+  type CloudWatchLogExporterOptions,
+  type DatadogLogExporterOptions,
+  type HttpAuth,
+  type LokiLogExporterOptions,
+  type RestLogExporterOptions,
+  type RestLogFormatter,
+} from './exporters/logs/index.js';

@@ -9,6 +9,10 @@ import type { TextMapPropagator } from '../core/propagation/text-map-propagator.
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
 import type { Attributes, SpanLimits } from '../core/types.js';
+import type { DevtoolsOptions } from '../devtools/interfaces/devtools-options.interface.js';
+import type { HealthOptions, MetricsOptions } from '../metrics/metrics-options.interface.js';
+import type { GenAiOptions } from '../genai/genai-options.interface.js';
+import type { LoggingOptions } from '../logging/logging-options.interface.js';
 
 /** Per-exporter batching; `false` exports each span as it ends (for development only). */
 export interface ExporterBatchConfig {
@@ -95,6 +99,35 @@ export interface TracingModuleOptions {
    * the context, and only code inside it sees it. @default true
    */
   mountMiddleware?: boolean;
+  /**
+   * The trace viewer: a page at `path` (default `/_tracing`) listing recent traces, with
+   * a waterfall per trace, span details and live updates, over a bounded in-memory store.
+   * `true` for the defaults. Refused when NODE_ENV is `production` unless `force: true`.
+   * @default undefined (off)
+   */
+  devtools?: boolean | DevtoolsOptions;
+  /**
+   * RED metrics derived from spans (requests by route, outgoing calls by host, `@Traced()`
+   * operations, GenAI calls), served in the Prometheus text format at `path` (default
+   * `/metrics`) with the exporters' self-telemetry. `true` for the defaults.
+   * @default undefined (off: no metrics are recorded)
+   */
+  metrics?: boolean | MetricsOptions;
+  /**
+   * A health summary over a sliding window (error rate, average and p95 latency, recent
+   * traces, exporter state): `TracingHealthService`, `TracingHealthIndicator` for
+   * @nestjs/terminus, and a JSON route at `path` (default `/tracing/health`). `true` for
+   * the defaults. @default undefined (off: no window is recorded)
+   */
+  health?: boolean | HealthOptions;
+  /** GenAI call tracing: the price table that gives calls a cost. @default { prices: {} } */
+  genAi?: GenAiOptions;
+  /**
+   * Correlated logs: the TraceLogger's level, format and destination, logs as span events,
+   * and log exporters (Datadog, Loki, CloudWatch Logs, REST). The TraceLogger is always
+   * available; this tunes it. @default { level: 'info', format: 'json', destination: 'stdout', spanEvents: false, exporters: [] }
+   */
+  logging?: LoggingOptions;
 }
 
 export interface TracingOptionsFactory {

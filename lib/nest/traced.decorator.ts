@@ -10,6 +10,8 @@ import { isPromiseLike, recordError, type SpanOptions, type Tracer } from '../co
 import { SpanKind, type Attributes, type Span } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
+import type { TracedGenAiOptions } from '../genai/genai-call.interface.js';
+import { traceGenAiMethod } from '../genai/genai-method.js';
 import { safeSerialize } from './safe-serialize.js';
 
 export interface TracedOptions {
@@ -23,6 +25,11 @@ export interface TracedOptions {
   recordArguments?: boolean;
   /** Record the return value (redacted, capped) as `code.function.result`. @default false */
   recordResult?: boolean;
+  /**
+   * Record the call as a GenAI (LLM) call: `gen_ai.*` attributes, tokens read from the
+   * result (or a generator's chunks, once the stream ends) and cost. @default undefined
+   */
+  genAi?: TracedGenAiOptions;
 }
 
 interface MethodPlan {
@@ -46,10 +53,13 @@ export function Traced(
   options?: Omit<TracedOptions, 'name'>,
 ): ClassDecorator & MethodDecorator;
 export function Traced(options: TracedOptions): ClassDecorator & MethodDecorator;
+/** `@Traced(false)`: no span for this method or class, from `@Traced()` or the instrumentation. */
+export function Traced(enabled: false): ClassDecorator & MethodDecorator;
 export function Traced(
-  nameOrOptions?: string | TracedOptions,
+  nameOrOptions?: string | TracedOptions | false,
   maybeOptions?: Omit<TracedOptions, 'name'>,
 ): ClassDecorator & MethodDecorator {
+  if (nameOrOptions === false) return markUntraced as ClassDecorator & MethodDecorator;
   const options: TracedOptions =
     typeof nameOrOptions === 'string'
       ? { ...maybeOptions, name: nameOrOptions }
@@ -69,6 +79,16 @@ export function Traced(
     );
     return descriptor;
   }) as ClassDecorator & MethodDecorator;
+}
+
+// TRACED_METADATA `false` opts out; a class-level @Traced() skips such a method as it
+// skips one with its own @Traced().
+function markUntraced(target: object, key?: string | symbol, descriptor?: PropertyDescriptor) {
+  if (key === undefined) Reflect.defineMetadata(TRACED_METADATA, false, target);
+  else if (descriptor && typeof descriptor.value === 'function') {
+    Reflect.defineMetadata(TRACED_METADATA, false, descriptor.value as object);
+  }
+  return descriptor;
 }
 
 function traceClass(ctor: Function, options: TracedOptions): void {
@@ -92,6 +112,8 @@ export function wrapMethod(
   methodName: string,
   options: TracedOptions,
 ): AnyFunction {
+  // Decided once per method: without genAi a call pays nothing for it.
+  if (options.genAi !== undefined) original = traceGenAiMethod(original, options.genAi);
   const plan: MethodPlan = {
     name: options.name ?? `${className}.${methodName}`,
     spanOptions: {

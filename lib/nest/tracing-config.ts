@@ -62,6 +62,11 @@ const KNOWN_OPTIONS = new Set([
   'spanLimits',
   'batch',
   'mountMiddleware',
+  'devtools',
+  'metrics',
+  'health',
+  'genAi',
+  'logging',
 ]);
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;

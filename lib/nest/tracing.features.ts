@@ -1,5 +1,10 @@
 import type { InjectionToken, MiddlewareConsumer, Provider } from '@nestjs/common';
 import type { ResolvedTracingConfig } from './tracing-config.js';
+import { devtoolsFeature } from '../devtools/devtools.feature.js';
+import { instrumentationFeature } from '../instrumentation/instrumentation.feature.js';
+import { metricsFeature } from '../metrics/metrics.feature.js';
+import { genAiFeature } from '../genai/genai.feature.js';
+import { loggingFeature } from '../logging/logging.feature.js';
 
 /**
  * The optional features of TracingModule (metrics, devtools, logs, instrumentation)
@@ -16,7 +21,15 @@ export interface TracingFeature {
   configure?(consumer: MiddlewareConsumer, config: ResolvedTracingConfig): void;
 }
 
-export const TRACING_FEATURES: readonly TracingFeature[] = [];
+// instrumentationFeature stays last: its processor holds spans back from the processors after it.
+// loggingFeature is the exception: it ships spans like an exporter, so it sees what exporters see.
+export const TRACING_FEATURES: readonly TracingFeature[] = [
+  devtoolsFeature,
+  metricsFeature,
+  genAiFeature,
+  instrumentationFeature,
+  loggingFeature,
+];
 
 export const FEATURE_PROVIDERS: Provider[] = TRACING_FEATURES.flatMap((f) => f.providers ?? []);
 

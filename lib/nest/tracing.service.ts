@@ -17,6 +17,7 @@ import { TRACING_EXPORTERS } from '../tracing.constants.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { readCorrelationId } from './http-request.js';
 import type { ResolvedTracingConfig } from './tracing-config.js';
+import { runJob, type RunContext, type RunOptions } from '../logging/run-context.js';
 
 /** Everything a service needs to read and write the current trace. */
 @Injectable()
@@ -151,6 +152,11 @@ export class TracingService {
     kind: SpanKind = SpanKind.CONSUMER,
   ): R {
     return runWithContext(context, () => this.tracer.withSpan(name, fn, { kind }));
+  }
+
+  /** Runs `fn` as a run of background work with this app's tracer: see `runJob`. */
+  runJob<R>(options: RunOptions, fn: (run: RunContext) => R): R {
+    return runJob({ tracer: this.tracer, ...options }, fn);
   }
 
   /**

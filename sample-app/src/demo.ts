@@ -35,6 +35,8 @@ interface Scenario {
   method: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
+  /** A JSON request body. */
+  json?: unknown;
   status: number;
   /** False for routes in ignoreRoutes: no span expected. */
   traced: boolean;
@@ -103,6 +105,24 @@ const SCENARIOS: Scenario[] = [
       if (figures['nestjs_tracing.stream.kind'] !== 'sse') return 'the catalog call is not SSE';
       const bytes = figures['nestjs_tracing.stream.bytes'];
       return typeof bytes === 'number' && bytes > 0 ? undefined : 'no streamed bytes counted';
+    },
+  },
+  {
+    title: 'the fake LLM: tokens and cost on the span',
+    method: 'POST',
+    path: '/llm/chat',
+    json: { prompt: 'What is a trace?' },
+    status: 201,
+    traced: true,
+    check: (_result, spans) => {
+      const llm = spans.find((s) => s.name === 'FakeLlmService.complete');
+      if (llm === undefined) return 'no FakeLlmService.complete span';
+      const a = llm.attributes;
+      const expected = { 'gen_ai.usage.input_tokens': 4, 'gen_ai.usage.output_tokens': 10 };
+      for (const [key, value] of Object.entries(expected)) {
+        if (a[key] !== value) return `${key} is ${String(a[key])}, expected ${value}`;
+      }
+      return typeof a['gen_ai.usage.cost'] === 'number' ? undefined : 'no gen_ai.usage.cost';
     },
   },
   {
@@ -208,7 +228,11 @@ async function waitFor<T>(probe: () => T | undefined): Promise<T | undefined> {
 async function send(baseUrl: string, scenario: Scenario): Promise<RequestResult> {
   const response = await fetch(baseUrl + scenario.path, {
     method: scenario.method,
-    headers: scenario.headers,
+    headers:
+      scenario.json === undefined
+        ? scenario.headers
+        : { ...scenario.headers, 'content-type': 'application/json' },
+    body: scenario.json === undefined ? undefined : JSON.stringify(scenario.json),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const text = await response.text();
@@ -227,6 +251,14 @@ function curlLine(baseUrl: string, scenario: Scenario): string {
   for (const [name, value] of Object.entries(scenario.headers ?? {})) {
     parts.push('-H', `'${name}: ${value}'`);
   }
+  if (scenario.json !== undefined) {
+    parts.push(
+      '-H',
+      `'content-type: application/json'`,
+      '-d',
+      `'${JSON.stringify(scenario.json)}'`,
+    );
+  }
   parts.push(baseUrl + scenario.path);
   return parts.join(' ');
 }
@@ -237,7 +269,7 @@ function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('OTEL_')) env[key] = value;
   }
-  return { ...env, NEST_LOG_LEVEL: 'warn,error,fatal', NO_COLOR: '1', ...extra };
+  return { ...env, LOG_LEVEL: 'warn', NO_COLOR: '1', ...extra };
 }
 
 async function run(): Promise<string[]> {

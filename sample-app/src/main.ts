@@ -1,3 +1,4 @@
+import { VIEWER_PATH } from './tracing-options.js';
 import { isServiceName, type ServiceName } from './config.js';
 import { startService, type RunningService } from './service.js';
 import { spawnService, type ReadyMessage, type ServiceProcess } from './supervisor.js';
@@ -117,6 +118,16 @@ Send requests; each service prints the trace tree of its part of the request:
 
   # health checks are not traced (ignoreRoutes)
   curl -i ${g}/health
+
+  # the fake LLM: gen_ai.* attributes, tokens and cost on the span (and a streamed answer)
+  curl -X POST -H 'content-type: application/json' -d '{"prompt":"What is a trace?"}' ${g}/llm/chat
+  curl -X POST -H 'content-type: application/json' -d '{"prompt":"What is a trace?"}' ${g}/llm/chat/stream
+
+  # RED metrics (Prometheus text) and the tracing health summary
+  curl ${g}/metrics
+  curl ${g}/tracing/health
+
+Open ${g}${VIEWER_PATH} to see every request, across both services, in the trace viewer.
 
 Ctrl-C stops both services.
 `);

@@ -1,5 +1,6 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TraceLogger } from 'nestjs-tracing';
 import type { AddressInfo } from 'node:net';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { catalogUrl, HOST, servicePort, type ServiceName } from './config.js';
@@ -19,8 +20,10 @@ export async function startService(
   const port = servicePort(name, env);
   const module =
     name === 'gateway' ? GatewayModule.register({ catalogUrl: catalogUrl(env) }) : CatalogModule;
-  // The prefix tells the two processes' logs apart; NEST_LOG_LEVEL picks the levels.
-  const app = await NestFactory.create(module, { logger: new ConsoleLogger({ prefix: name }) });
+  // Nest's own logs and every Logger go through TraceLogger, so they carry the trace ids;
+  // buffered until it is ready.
+  const app = await NestFactory.create(module, { bufferLogs: true });
+  app.useLogger(app.get(TraceLogger));
   await app.listen(port, HOST);
   const address = app.getHttpServer().address() as AddressInfo;
   return { name, app, url: `http://${HOST}:${address.port}` };

@@ -32,6 +32,18 @@ describe('README examples', () => {
     expect(codeBlockStartingWith('// app.module.ts')).toBe(fixture);
   });
 
+  it('quotes the testing-kit example exactly as test/e2e/testing-kit-readme.e2e-spec.ts runs it', () => {
+    const spec = readFileSync(new URL('./testing-kit-readme.e2e-spec.ts', import.meta.url), 'utf8');
+    const expected = spec
+      .split('\n')
+      .slice(1)
+      .join('\n')
+      .replace("'../fixtures/readme/app.module.js'", "'./app.module.js'");
+    expect(codeBlockStartingWith('// users.e2e-spec.ts\n')).toBe(
+      `// users.e2e-spec.ts\n${expected}`,
+    );
+  });
+
   it('runs the quick start: a correlation id header and a printed trace tree', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {

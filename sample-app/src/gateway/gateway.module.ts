@@ -9,6 +9,8 @@ import { OrdersController } from './orders.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import { OrdersService } from './orders.service.js';
 import { PaymentsService } from './payments.service.js';
+import { FakeLlmService } from './fake-llm.service.js';
+import { LlmController } from './llm.controller.js';
 
 export interface GatewayOptions {
   /** Base URL of the catalog service, e.g. http://127.0.0.1:3001 */
@@ -33,8 +35,15 @@ export class GatewayModule {
           tracing: { records: { max: 50 } },
         }),
       ],
-      controllers: [OrdersController, HealthController],
-      providers: [CatalogClient, OrdersRepository, OrdersService, PaymentsService, AuthGuard],
+      controllers: [OrdersController, LlmController, HealthController],
+      providers: [
+        CatalogClient,
+        OrdersRepository,
+        OrdersService,
+        PaymentsService,
+        AuthGuard,
+        FakeLlmService,
+      ],
     };
   }
 }

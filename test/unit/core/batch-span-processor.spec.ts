@@ -172,11 +172,40 @@ describe('BatchSpanProcessor', () => {
     expect(exporter.batches).toHaveLength(6);
     expect(processor.stats()).toMatchObject({ failed: 2, retried: 4, exported: 0 });
     expect(reports).toEqual([
-      'failed:502: BatchSpanProcessorTestExporter gave up on 1 spans after 3 attempts: HTTP 502'.replace(
-        'BatchSpanProcessorTestExporter',
-        'ScriptedExporter',
-      ),
+      'retrying:502: ScriptedExporter failed and will retry (further failures of this kind are not logged): HTTP 502',
+      'failed:502: ScriptedExporter gave up on 1 spans after 3 attempts: HTTP 502',
     ]);
+  });
+
+  it('honours a Retry-After longer than the backoff cap, and gives up on one beyond five minutes', async () => {
+    let call = 0;
+    const exporter = new ScriptedExporter(() =>
+      ++call === 1
+        ? {
+            code: ExportResultCode.FAILED,
+            retryable: true,
+            retryAfterMs: 80,
+            error: new Error('HTTP 429'),
+          }
+        : { code: ExportResultCode.SUCCESS },
+    );
+    const processor = create(exporter, { retryInitialDelayMs: 1, retryMaxDelayMs: 5 });
+    endSpans(tracerFor(processor), 1);
+    const started = performance.now();
+    await processor.forceFlush();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+    expect(processor.stats()).toMatchObject({ exported: 1, retried: 1 });
+
+    const patient = new ScriptedExporter(() => ({
+      code: ExportResultCode.FAILED,
+      retryable: true,
+      retryAfterMs: 3_600_000,
+      error: new Error('HTTP 503'),
+    }));
+    const giving = create(patient);
+    endSpans(tracerFor(giving), 1);
+    await giving.forceFlush();
+    expect(giving.stats()).toMatchObject({ failed: 1, retried: 0 });
   });
 
   it('does not retry a final failure such as HTTP 400', async () => {

@@ -1,0 +1,20 @@
+import { Tracer } from '../core/tracer.js';
+import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
+import type { TracingFeature } from '../nest/tracing.features.js';
+import { TRACING_CONFIG } from '../tracing.internal-constants.js';
+import { GenAiPricing, resolveGenAiPricing, setGenAiPricing } from './genai-pricing.js';
+
+/** Validates `genAi` at start-up and gives the app's tracer its price table. */
+export const genAiFeature: TracingFeature = {
+  providers: [
+    {
+      provide: GenAiPricing,
+      useFactory: (config: ResolvedTracingConfig, tracer: Tracer): GenAiPricing => {
+        const pricing = resolveGenAiPricing(config.options.genAi);
+        setGenAiPricing(tracer, pricing);
+        return pricing;
+      },
+      inject: [TRACING_CONFIG, Tracer],
+    },
+  ],
+};

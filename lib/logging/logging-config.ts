@@ -1,0 +1,204 @@
+import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
+import { CloudWatchLogExporter } from '../exporters/logs/cloudwatch-log-exporter.js';
+import { DatadogLogExporter } from '../exporters/logs/datadog-log-exporter.js';
+import { LokiLogExporter } from '../exporters/logs/loki-log-exporter.js';
+import { RestLogExporter } from '../exporters/logs/rest-log-exporter.js';
+import { invalidOption, TracingConfigError } from '../tracing.errors.js';
+import type { LogDestination } from './log-output.js';
+import { toLogLevel, type LogExporter, type LogLevel } from './log-record.js';
+import type { LogExporterOption, LoggingOptions } from './logging-options.interface.js';
+
+/** `logging` after defaults: what the logging feature reads. */
+export interface ResolvedLoggingConfig {
+  readonly level: LogLevel;
+  readonly format: 'json' | 'pretty';
+  readonly destination: LogDestination | false;
+  readonly spanEvents: boolean;
+  readonly redactKeys: readonly string[];
+  readonly maxBufferedLines: number;
+  readonly batch: BatchQueueOptions;
+  readonly exporters: readonly LogExporterOption[];
+}
+
+/** One exporter made from its entry, with the settings its queues need. */
+export interface LogExporterEntry {
+  readonly exporter: LogExporter;
+  readonly spans: boolean;
+  readonly level: LogLevel | undefined;
+  readonly batch: BatchQueueOptions;
+}
+
+const KNOWN = new Set([
+  'level',
+  'format',
+  'destination',
+  'spanEvents',
+  'redactKeys',
+  'maxBufferedLines',
+  'exporters',
+  'batch',
+]);
+const TYPES = ['datadog', 'loki', 'cloudwatch', 'rest'] as const;
+const LEVELS = "one of trace, debug, info, warn, error, fatal (or Nest's verbose, log)";
+
+/** Validates `logging` (throwing on the first bad option, named) and fills in the defaults. */
+export function resolveLoggingConfig(options: LoggingOptions | undefined): ResolvedLoggingConfig {
+  const given: LoggingOptions = options ?? {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw invalidOption('logging', 'an object', given);
+  }
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.has(key)) {
+      throw new TracingConfigError(
+        `TracingModule: unknown option "logging.${key}"; known options are ${[...KNOWN].join(', ')}.`,
+      );
+    }
+  }
+  const level = toLogLevel(given.level ?? 'info');
+  if (level === undefined) throw invalidOption('logging.level', LEVELS, given.level);
+  const format = given.format ?? 'json';
+  if (format !== 'json' && format !== 'pretty') {
+    throw invalidOption('logging.format', "'json' or 'pretty'", format);
+  }
+  if (given.spanEvents !== undefined && typeof given.spanEvents !== 'boolean') {
+    throw invalidOption('logging.spanEvents', 'a boolean', given.spanEvents);
+  }
+  const redactKeys = given.redactKeys ?? [];
+  if (!Array.isArray(redactKeys) || redactKeys.some((k) => typeof k !== 'string' || k === '')) {
+    throw invalidOption('logging.redactKeys', 'an array of field names', redactKeys);
+  }
+  const maxBufferedLines = given.maxBufferedLines ?? 10_000;
+  if (!Number.isSafeInteger(maxBufferedLines) || maxBufferedLines < 1) {
+    throw invalidOption('logging.maxBufferedLines', 'a positive integer', maxBufferedLines);
+  }
+  const batch = validBatch(given.batch, 'logging.batch');
+  const exporters = given.exporters ?? [];
+  if (!Array.isArray(exporters)) throw invalidOption('logging.exporters', 'an array', exporters);
+  exporters.forEach((entry, i) => validateEntry(entry, `logging.exporters[${i}]`));
+  return {
+    level,
+    format,
+    destination: resolveDestination(given.destination),
+    spanEvents: given.spanEvents === true,
+    redactKeys,
+    maxBufferedLines,
+    batch,
+    exporters: [...exporters],
+  };
+}
+
+function resolveDestination(value: LoggingOptions['destination']): LogDestination | false {
+  if (value === undefined || value === 'stdout') return process.stdout;
+  if (value === 'stderr') return process.stderr;
+  if (value === false) return false;
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.write === 'function' &&
+    typeof value.once === 'function'
+  ) {
+    return value;
+  }
+  throw invalidOption(
+    'logging.destination',
+    "'stdout', 'stderr', false or a writable stream",
+    value,
+  );
+}
+
+function validBatch(value: unknown, path: string): BatchQueueOptions {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidOption(path, 'an object of batch options', value);
+  }
+  const invalid = findInvalidBatchOption(value as BatchQueueOptions, path);
+  if (invalid !== undefined) throw new TracingConfigError(`TracingModule: ${invalid}.`);
+  return value as BatchQueueOptions;
+}
+
+function isExporter(value: unknown): value is LogExporter {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as LogExporter).export === 'function' &&
+    typeof (value as LogExporter).shutdown === 'function'
+  );
+}
+
+function validateEntry(entry: unknown, path: string): void {
+  if (isExporter(entry)) return;
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw invalidOption(
+      path,
+      `{ type: ${TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, a LogExporter or { exporter }`,
+      entry,
+    );
+  }
+  const e = entry as Record<string, unknown>;
+  if ('exporter' in e) {
+    if (!isExporter(e.exporter)) {
+      throw invalidOption(
+        `${path}.exporter`,
+        'a LogExporter (with export and shutdown)',
+        e.exporter,
+      );
+    }
+  } else if (!(TYPES as readonly unknown[]).includes(e.type)) {
+    throw invalidOption(`${path}.type`, TYPES.map((t) => `'${t}'`).join(', '), e.type);
+  }
+  if (e.spans !== undefined && typeof e.spans !== 'boolean') {
+    throw invalidOption(`${path}.spans`, 'a boolean', e.spans);
+  }
+  if (e.level !== undefined && toLogLevel(e.level) === undefined) {
+    throw invalidOption(`${path}.level`, LEVELS, e.level);
+  }
+  validBatch(e.batch, `${path}.batch`);
+}
+
+/**
+ * Makes the exporter of entry `index` and, for those that load something at start-up
+ * (the CloudWatch SDK), waits for it: a missing package or region fails the app's
+ * start with the option named, not the first export.
+ */
+export async function createLogExporter(
+  entry: LogExporterOption,
+  index: number,
+  onRejected: (message: string) => void,
+): Promise<LogExporterEntry> {
+  const path = `logging.exporters[${index}]`;
+  try {
+    if (isExporter(entry)) return { exporter: entry, spans: false, level: undefined, batch: {} };
+    const common = {
+      spans: entry.spans === true,
+      level: toLogLevel(entry.level),
+      batch: entry.batch ?? {},
+    };
+    if ('exporter' in entry) return { ...common, exporter: entry.exporter };
+    switch (entry.type) {
+      case 'datadog': {
+        const { type: _t, spans: _s, level: _l, batch: _b, ...options } = entry;
+        return { ...common, exporter: new DatadogLogExporter(options) };
+      }
+      case 'loki': {
+        const { type: _t, spans: _s, level: _l, batch: _b, ...options } = entry;
+        return { ...common, exporter: new LokiLogExporter(options) };
+      }
+      case 'rest': {
+        const { type: _t, spans: _s, level: _l, batch: _b, ...options } = entry;
+        return { ...common, exporter: new RestLogExporter(options) };
+      }
+      default: {
+        const { type: _t, spans: _s, level: _l, batch: _b, ...options } = entry;
+        const exporter = new CloudWatchLogExporter({ ...options, onRejected });
+        await exporter.start();
+        return { ...common, exporter };
+      }
+    }
+  } catch (error) {
+    if (error instanceof TracingConfigError) throw error;
+    throw new TracingConfigError(
+      `TracingModule: option "${path}": ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}

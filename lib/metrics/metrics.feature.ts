@@ -1,0 +1,77 @@
+import { RequestMethod, type MiddlewareConsumer } from '@nestjs/common';
+import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
+import type { TracingFeature } from '../nest/tracing.features.js';
+import { TRACING_CONFIG } from '../tracing.internal-constants.js';
+import { TracingHealthMiddleware } from './health.middleware.js';
+import { METRICS_PROCESSORS, OBSERVABILITY_STATE } from './metrics.constants.js';
+import { TracingMetricsMiddleware } from './metrics.middleware.js';
+import { resolveObservabilitySettings } from './metrics-settings.js';
+import { createObservabilityState, type ObservabilityState } from './observability-state.js';
+import { SpanMetricsProcessor } from './span-metrics.processor.js';
+import { TracingHealthIndicator } from './tracing-health.indicator.js';
+import { TracingHealthService } from './tracing-health.service.js';
+import { TracingMetricsService } from './tracing-metrics.service.js';
+
+/**
+ * RED metrics from spans (`metrics`), the health summary (`health`), their routes, and
+ * the terminus indicator. Without either option no processor is added: spans cost
+ * exactly what they did.
+ */
+export const metricsFeature: TracingFeature = {
+  providers: [
+    {
+      provide: OBSERVABILITY_STATE,
+      useFactory: createObservabilityState,
+      inject: [TRACING_CONFIG],
+    },
+    {
+      provide: METRICS_PROCESSORS,
+      useFactory: (state: ObservabilityState) =>
+        state.spans === undefined && state.window === undefined
+          ? []
+          : [new SpanMetricsProcessor(state.spans, state.window)],
+      inject: [OBSERVABILITY_STATE],
+    },
+    TracingMetricsService,
+    TracingHealthService,
+    TracingHealthIndicator,
+  ],
+  processorsToken: METRICS_PROCESSORS,
+  configure(consumer: MiddlewareConsumer, config: ResolvedTracingConfig): void {
+    const { metrics, health } = resolveObservabilitySettings(config.options);
+    const own = [metrics?.path, health?.path].filter((p): p is string => p !== undefined);
+    if (own.length === 0) return;
+    ignorePaths(config, own);
+    if (metrics?.path !== undefined) {
+      consumer
+        .apply(TracingMetricsMiddleware)
+        .forRoutes({ path: metrics.path, method: RequestMethod.GET });
+    }
+    if (health?.path !== undefined) {
+      consumer
+        .apply(TracingHealthMiddleware)
+        .forRoutes({ path: health.path, method: RequestMethod.GET });
+    }
+  },
+};
+
+/**
+ * The feature's own routes are never traced (a scrape every few seconds is not a
+ * request worth a span or a metric). The resolved config has no hook for a feature's
+ * routes, so its route check is wrapped in place, once per config.
+ */
+function ignorePaths(config: ResolvedTracingConfig, paths: readonly string[]): void {
+  if (wrapped.has(config)) return;
+  wrapped.add(config);
+  const ignored = new Set(paths);
+  const isIgnoredRoute = config.isIgnoredRoute;
+  Object.defineProperty(config, 'isIgnoredRoute', {
+    value: (path: string): boolean =>
+      ignored.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path) ||
+      isIgnoredRoute(path),
+    configurable: true,
+    enumerable: true,
+  });
+}
+
+const wrapped = new WeakSet<ResolvedTracingConfig>();

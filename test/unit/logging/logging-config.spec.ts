@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { CloudWatchLogExporter } from '../../../lib/exporters/logs/cloudwatch-log-exporter.js';
+import { DatadogLogExporter } from '../../../lib/exporters/logs/datadog-log-exporter.js';
+import { LokiLogExporter } from '../../../lib/exporters/logs/loki-log-exporter.js';
+import { RestLogExporter } from '../../../lib/exporters/logs/rest-log-exporter.js';
+import { createLogExporter, resolveLoggingConfig } from '../../../lib/logging/logging-config.js';
+import type { LoggingOptions } from '../../../lib/logging/logging-options.interface.js';
+import { TracingConfigError } from '../../../lib/tracing.errors.js';
+
+const noop = () => undefined;
+
+describe('resolveLoggingConfig', () => {
+  it('defaults to info-level JSON lines on stdout, without span events or exporters', () => {
+    expect(resolveLoggingConfig(undefined)).toEqual({
+      level: 'info',
+      format: 'json',
+      destination: process.stdout,
+      spanEvents: false,
+      redactKeys: [],
+      maxBufferedLines: 10_000,
+      batch: {},
+      exporters: [],
+    });
+  });
+
+  it('accepts Nest’s level names', () => {
+    expect(resolveLoggingConfig({ level: 'verbose' }).level).toBe('trace');
+    expect(resolveLoggingConfig({ level: 'log' }).level).toBe('info');
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['level', { level: 'loud' }, /option "logging.level" must be one of trace, debug, info/],
+    ['format', { format: 'xml' }, /option "logging.format" must be 'json' or 'pretty'/],
+    ['destination', { destination: 'file' }, /option "logging.destination"/],
+    ['spanEvents', { spanEvents: 'yes' }, /option "logging.spanEvents" must be a boolean/],
+    ['redactKeys', { redactKeys: [1] }, /option "logging.redactKeys"/],
+    ['maxBufferedLines', { maxBufferedLines: 0 }, /option "logging.maxBufferedLines"/],
+    [
+      'batch',
+      { batch: { maxQueueSize: 0 } },
+      /option "logging.batch.maxQueueSize" must be an integer/,
+    ],
+    ['an unknown key', { levle: 'info' }, /unknown option "logging.levle"/],
+    ['exporters', { exporters: {} }, /option "logging.exporters" must be an array/],
+    [
+      'an exporter type',
+      { exporters: [{ type: 'splunk' }] },
+      /option "logging.exporters\[0\].type" must be 'datadog', 'loki', 'cloudwatch', 'rest'/,
+    ],
+    [
+      'an exporter level',
+      { exporters: [{ type: 'loki', level: 'x' }] },
+      /"logging.exporters\[0\].level"/,
+    ],
+    [
+      'an exporter batch',
+      { exporters: [{ type: 'loki', batch: { maxRetries: -1 } }] },
+      /"logging.exporters\[0\].batch.maxRetries"/,
+    ],
+    [
+      'a custom exporter',
+      { exporters: [{ exporter: {} }] },
+      /"logging.exporters\[0\].exporter" must be a LogExporter/,
+    ],
+  ])(
+    'rejects an invalid %s with a TracingConfigError naming the option',
+    (_what, options, message) => {
+      expect(() => resolveLoggingConfig(options as LoggingOptions)).toThrow(TracingConfigError);
+      expect(() => resolveLoggingConfig(options as LoggingOptions)).toThrow(message);
+    },
+  );
+});
+
+describe('createLogExporter', () => {
+  it('makes each built-in exporter from its entry, keeping the common settings apart', async () => {
+    const entries = await Promise.all([
+      createLogExporter({ type: 'datadog', apiKey: 'k', spans: true, level: 'warn' }, 0, noop),
+      createLogExporter({ type: 'loki', url: 'http://127.0.0.1:3100' }, 1, noop),
+      createLogExporter(
+        { type: 'rest', url: 'http://127.0.0.1:9/logs', batch: { maxRetries: 1 } },
+        2,
+        noop,
+      ),
+    ]);
+    expect(entries[0]!.exporter).toBeInstanceOf(DatadogLogExporter);
+    expect(entries[0]).toMatchObject({ spans: true, level: 'warn' });
+    expect(entries[1]!.exporter).toBeInstanceOf(LokiLogExporter);
+    expect((entries[1]!.exporter as LokiLogExporter).url).toBe(
+      'http://127.0.0.1:3100/loki/api/v1/push',
+    );
+    expect(entries[2]!.exporter).toBeInstanceOf(RestLogExporter);
+    expect(entries[2]!.batch).toEqual({ maxRetries: 1 });
+    await Promise.all(entries.map((e) => e.exporter.shutdown()));
+  });
+
+  it.each<[string, object, RegExp]>([
+    [
+      'a Datadog exporter without an API key',
+      { type: 'datadog' },
+      /"logging.exporters\[3\]": DatadogLogExporter: option "apiKey" must be a Datadog API key \(or set DD_API_KEY\)/,
+    ],
+    ['a bad Datadog site', { type: 'datadog', apiKey: 'k', site: 'not a site' }, /option "site"/],
+    [
+      'a Loki label that is not a label name',
+      { type: 'loki', labels: { 'bad-name': 'x' } },
+      /option "labels.bad-name"/,
+    ],
+    [
+      'a Loki label that would replace one of ours',
+      { type: 'loki', labels: { level: 'x' } },
+      /option "labels.level"/,
+    ],
+    [
+      'a REST exporter without a url',
+      { type: 'rest' },
+      /RestLogExporter: option "url" must be an http: or https: URL/,
+    ],
+    [
+      'a REST method',
+      { type: 'rest', url: 'http://127.0.0.1:1', method: 'GET' },
+      /option "method"/,
+    ],
+    [
+      'REST auth',
+      { type: 'rest', url: 'http://127.0.0.1:1', auth: { token: 'x' } },
+      /option "auth" must be \{ username, password \}/,
+    ],
+    [
+      'a header with a newline',
+      { type: 'loki', headers: { 'x-a': 'a\nb' } },
+      /option "headers.x-a"/,
+    ],
+    [
+      'a CloudWatch group name with a colon',
+      { type: 'cloudwatch', logGroupName: 'a:b' },
+      /CloudWatchLogExporter: option "logGroupName"/,
+    ],
+  ])('fails at start-up on %s, naming the entry and the option', async (_what, entry, message) => {
+    const env = process.env.DD_API_KEY;
+    delete process.env.DD_API_KEY;
+    try {
+      await expect(createLogExporter(entry as never, 3, noop)).rejects.toThrow(TracingConfigError);
+      await expect(createLogExporter(entry as never, 3, noop)).rejects.toThrow(message);
+    } finally {
+      if (env !== undefined) process.env.DD_API_KEY = env;
+    }
+  });
+});
+
+describe('CloudWatchLogExporter start-up', () => {
+  it('names the optional peer package and how to install it when it is missing', async () => {
+    const missing = Object.assign(
+      new Error("Cannot find package '@aws-sdk/client-cloudwatch-logs'"),
+      {
+        code: 'ERR_MODULE_NOT_FOUND',
+      },
+    );
+    const exporter = new CloudWatchLogExporter({ logGroupName: '/app', region: 'us-east-1' }, () =>
+      Promise.reject(missing),
+    );
+    await expect(exporter.start()).rejects.toThrow(
+      /needs the optional peer dependency @aws-sdk\/client-cloudwatch-logs.*npm install @aws-sdk\/client-cloudwatch-logs/,
+    );
+  });
+
+  it('does not load the SDK until it is started or used', () => {
+    let loads = 0;
+    const exporter = new CloudWatchLogExporter({ logGroupName: '/app' }, () => {
+      loads++;
+      return Promise.reject(new Error('not now'));
+    });
+    expect(exporter.logGroupName).toBe('/app');
+    expect(loads).toBe(0);
+  });
+
+  it('asks for a region when none can be found', async () => {
+    const saved = {
+      AWS_REGION: process.env.AWS_REGION,
+      AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION,
+      AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE,
+    };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+    try {
+      const exporter = new CloudWatchLogExporter({ logGroupName: '/app' });
+      await expect(exporter.start()).rejects.toThrow(
+        /no AWS region: set option "region" or AWS_REGION/,
+      );
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+});
