@@ -129,7 +129,7 @@ export class BatchQueue<T> {
     // never yields to the event loop would otherwise fill the queue before a timer fires.
     if (this.length >= maxExportBatchSize) {
       this.clearTimer();
-      void this.startExport();
+      void this.startExport(false);
     } else if (this.timer === undefined) this.schedule(this.options.scheduledDelayMs);
   }
 
@@ -140,7 +140,7 @@ export class BatchQueue<T> {
     this.flushWaiters++;
     try {
       while (this.exporting !== undefined || this.length > 0) {
-        await (this.exporting ?? this.startExport());
+        await (this.exporting ?? this.startExport(true));
       }
       await this.exporter.forceFlush?.();
     } finally {
@@ -208,7 +208,7 @@ export class BatchQueue<T> {
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.startExport();
+      void this.startExport(true);
     }, delayMs);
     this.timer.unref();
   }
@@ -221,8 +221,13 @@ export class BatchQueue<T> {
   }
 
   /** Exports batches until the queue is empty; only one runs at a time. */
-  private startExport(): Promise<void> {
-    this.exporting ??= this.drain().finally(() => {
+  /**
+   * Exports batches, one at a time; only one run is under way. With `all` false (a batch
+   * just filled up) it stops once less than a full batch is left, so a steady stream of
+   * items goes out in full batches rather than a trickle of tiny ones.
+   */
+  private startExport(all: boolean): Promise<void> {
+    this.exporting ??= this.drain(all).finally(() => {
       this.exporting = undefined;
       // Items that arrived during the last export wait for the next tick of the timer.
       if (this.length > 0 && !this.stopped && this.timer === undefined) {
@@ -234,10 +239,10 @@ export class BatchQueue<T> {
     return this.exporting;
   }
 
-  private async drain(): Promise<void> {
-    while (this.length > 0) {
+  private async drain(all: boolean): Promise<void> {
+    do {
       await this.exportBatch(this.takeBatch());
-    }
+    } while (this.length >= this.options.maxExportBatchSize || (all && this.length > 0));
   }
 
   private takeBatch(): T[] {

@@ -120,6 +120,10 @@ describe('BatchSpanProcessor', () => {
     for (let i = 0; i < 20_000; i++) await tracer.withSpan('burst', async () => i);
     await processor.forceFlush();
     expect(processor.stats()).toMatchObject({ dropped: 0, exported: 20_000 });
+    // Full batches, not a trickle of tiny exports while one is in flight.
+    const sizes = exporter.batches.map((b) => b.length);
+    expect(sizes.slice(0, -1).every((n) => n === 512)).toBe(true);
+    expect(sizes).toHaveLength(Math.ceil(20_000 / 512));
   });
 
   it('never queues unsampled spans', async () => {
