@@ -240,9 +240,10 @@ export class BatchQueue<T> {
   }
 
   private async drain(all: boolean): Promise<void> {
+    const minimum = all ? 1 : this.options.maxExportBatchSize;
     do {
       await this.exportBatch(this.takeBatch());
-    } while (this.length >= this.options.maxExportBatchSize || (all && this.length > 0));
+    } while (this.length >= minimum);
   }
 
   private takeBatch(): T[] {
