@@ -9,6 +9,7 @@ import {
   type ReadableSpan,
 } from '../../lib/index.js';
 import { PLATFORMS, startApp } from '../fixtures/platforms.js';
+import { expectAttributes, expectParent, findSpan, waitForTrace } from '../../lib/testing/index.js';
 import { usersAppModule } from '../fixtures/users-app.js';
 
 /** Sends the headers, waits, then sends the body: body parsing then runs in later socket callbacks. */
@@ -68,12 +69,13 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
 
   it('records a server span named by route template with the traced service calls nested under it', async () => {
     const res = await request(url).get('/users/42').expect(200);
-    const all = await trace(3);
-    const server = all.find((s) => s.kind === SpanKind.SERVER)!;
-    const service = all.find((s) => s.name === 'UsersService.findOne')!;
-    const repo = all.find((s) => s.name === 'UsersRepository.lookup')!;
+    // Read with the library's own testing kit, as users would.
+    const trace = await waitForTrace(spans, { traceId: res.body.traceId, minSpans: 3 });
+    const server = findSpan(trace, { kind: SpanKind.SERVER });
+    const service = findSpan(trace, 'UsersService.findOne');
+    const repo = findSpan(trace, 'UsersRepository.lookup');
     expect(server.name).toBe('GET /users/:id');
-    expect(server.attributes).toMatchObject({
+    expectAttributes(server, {
       'http.request.method': 'GET',
       'http.route': '/users/:id',
       'url.path': '/users/42',
@@ -81,11 +83,11 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
       'server.address': '127.0.0.1',
     });
     expect(server.parentSpanId).toBeUndefined();
-    expect(service.parentSpanId).toBe(server.spanId);
-    expect(repo.parentSpanId).toBe(service.spanId);
-    expect(new Set(all.map((s) => s.traceId))).toEqual(new Set([server.traceId]));
+    expect(trace.root).toBe(server);
+    expectParent(service, server);
+    expectParent(repo, service);
+    expect(trace.spans).toHaveLength(3);
     expect(server.resource.attributes['service.name']).toBe('users');
-    expect(res.body.traceId).toBe(server.traceId);
     // No incoming correlation id: the trace id serves, and is echoed.
     expect(res.headers['x-correlation-id']).toBe(server.traceId);
     expect(res.body.correlationId).toBe(server.traceId);
