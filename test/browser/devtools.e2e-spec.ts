@@ -1,241 +1,330 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Injectable,
-  Module,
-  NotFoundException,
-  Param,
-  ParseIntPipe,
-  Post,
-  type INestApplication,
-} from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SpanKind,
-  Traced,
-  TracingModule,
-  TracingService,
-  type DevtoolsTraceList,
-} from '../../lib/index.js';
+import type { DevtoolsTraceList } from '../../lib/index.js';
 
 // The trace viewer in a real browser (Debian's chromium, driven by playwright-core)
-// against two running services: a gateway with the viewer on, and a catalog that sends
-// its spans to it. To run this against the sample app instead, replace `startServices`
-// with one that starts `sample-app/dist/main.js` (GATEWAY_PORT=0, CATALOG_PORT=0) and
-// reads the URLs it prints: the routes and the viewer path below are the sample's.
+// against the real sample app: `node sample-app/dist/main.js` starts the gateway (which
+// serves the viewer) and the catalog (another process, which sends its spans to the
+// gateway's viewer), and the test sends the requests the sample's README suggests.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const SAMPLE_SRC = join(ROOT, 'sample-app/src');
+const SAMPLE_DIST = join(ROOT, 'sample-app/dist');
+const SAMPLE_MAIN = join(SAMPLE_DIST, 'main.js');
 const CHROMIUM = '/usr/bin/chromium';
 const VIEWER_PATH = '/_tracing';
 const SCREENSHOT = join(ROOT, 'test/artifacts/devtools.png');
 const README_SCREENSHOT = join(ROOT, 'docs/devtools.png');
 const CHECKOUT = 'checkout-42';
+const BROWSE = 'browse-1';
+/** sample-app/src/main.ts gives each service this long to close before it exits anyway. */
+const SAMPLE_SHUTDOWN_MS = 7_000;
+const KILL_AFTER_MS = SAMPLE_SHUTDOWN_MS + 3_000;
 
-// ---- Two services, shaped like the sample app ----
+// ---- Building the sample app ----
 
-const CATALOG_URL = Symbol('CATALOG_URL');
-const PRODUCTS: Record<string, { sku: string; name: string; price: number }> = {
-  'BOOK-001': { sku: 'BOOK-001', name: 'The Pragmatic Programmer', price: 42 },
-  'MUG-002': { sku: 'MUG-002', name: 'Coffee mug', price: 12 },
-};
-
-@Injectable()
-class ProductsRepository {
-  @Traced('db.products.findBySku')
-  async findBySku(sku: string) {
-    await sleep(3);
-    return PRODUCTS[sku];
-  }
-}
-
-@Injectable()
-class ProductsService {
-  constructor(private readonly repo: ProductsRepository) {}
-
-  @Traced()
-  async findBySku(sku: string) {
-    await sleep(1);
-    const product = await this.repo.findBySku(sku);
-    if (product === undefined) throw new NotFoundException(`no product ${sku}`);
-    return product;
-  }
-}
-
-@Controller('products')
-class ProductsController {
-  constructor(private readonly products: ProductsService) {}
-
-  @Get(':sku')
-  findOne(@Param('sku') sku: string) {
-    return this.products.findBySku(sku);
-  }
-}
-
-@Injectable()
-class CatalogClient {
-  constructor(
-    private readonly tracing: TracingService,
-    @Inject(CATALOG_URL) private readonly catalog: { url: string },
-  ) {}
-
-  getProduct(sku: string) {
-    const url = `${this.catalog.url}/products/${sku}`;
-    return this.tracing.withSpan(
-      'GET /products/:sku',
-      async (span) => {
-        span.setAttributes({ 'http.request.method': 'GET', 'url.full': url });
-        const res = await fetch(url, { headers: this.tracing.inject<Record<string, string>>({}) });
-        span.setAttribute('http.response.status_code', res.status);
-        return (await res.json()) as { sku: string; price: number };
-      },
-      { kind: SpanKind.CLIENT },
-    );
-  }
-}
-
-@Injectable()
-class OrdersService {
-  constructor(
-    private readonly catalog: CatalogClient,
-    private readonly tracing: TracingService,
-  ) {}
-
-  @Traced()
-  async findOne(id: number) {
-    await sleep(2);
-    if (id > 10) throw new NotFoundException(`no order ${id}`);
-    return { id, lines: ['BOOK-001', 'MUG-002'] };
-  }
-
-  @Traced()
-  async details(id: number) {
-    const order = await this.findOne(id);
-    const products = [];
-    for (const sku of order.lines) products.push(await this.catalog.getProduct(sku));
-    return { ...order, products };
-  }
-
-  @Traced('payments.charge')
-  async pay(id: number): Promise<never> {
-    await sleep(4);
-    // A log line as TraceLogger records it on the active span.
-    this.tracing.addEvent('log', {
-      'log.severity': 'warn',
-      'log.message': `retrying the charge of order ${id}`,
-      'log.context': 'PaymentsService',
+/** Runs `node ...args` in the repository root; SIGKILLs it (by pid) after `timeoutMs`. */
+function runNode(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => {
+      output += `\n[test] killed after ${timeoutMs} ms\n`;
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
     });
-    throw new Error('payment provider unavailable');
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+async function tsc(...args: string[]): Promise<void> {
+  const run = await runNode([TSC, ...args], 120_000);
+  if (run.code !== 0) throw new Error(`tsc ${args.join(' ')} failed:\n${run.output}`);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile());
+}
+
+/** True when a source file (or the project file) is newer than what it compiles to. */
+function sampleIsStale(): boolean {
+  if (!existsSync(SAMPLE_MAIN)) return true;
+  const project = statSync(join(ROOT, 'sample-app/tsconfig.json')).mtimeMs;
+  return filesUnder(SAMPLE_SRC)
+    .filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))
+    .some((source) => {
+      const output = join(SAMPLE_DIST, relative(SAMPLE_SRC, source)).replace(/\.ts$/, '.js');
+      if (!existsSync(output)) return true;
+      const built = statSync(output).mtimeMs;
+      return built < statSync(source).mtimeMs || built < project;
+    });
+}
+
+/**
+ * Compiles the sample next to sample-app/dist (same depth, so the source maps hold), then
+ * renames each file into place: another test file starting the sample meanwhile reads
+ * either the old file or the new one, never a half-written one.
+ */
+async function buildSample(): Promise<void> {
+  const staging = join(ROOT, `sample-app/.dist-build-${process.pid}`);
+  try {
+    await tsc('-p', 'sample-app/tsconfig.json', '--outDir', staging);
+    for (const file of filesUnder(staging)) {
+      const target = join(SAMPLE_DIST, relative(staging, file));
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(file, target);
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
 }
 
-@Controller('orders')
-class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+async function ensureSampleBuilt(): Promise<void> {
+  // `npm test` builds the library first; a bare `vitest run` on a fresh clone has no dist/.
+  if (!existsSync(join(ROOT, 'dist/index.js'))) await tsc('-p', 'tsconfig.build.json');
+  if (sampleIsStale()) await buildSample();
+}
 
-  @Get(':id')
-  findOne(@Param('id', ParseIntPipe) id: number) {
-    return this.orders.findOne(id);
-  }
+// ---- The sample app, one `node sample-app/dist/main.js` stopped by its pid ----
 
-  @Get(':id/details')
-  details(@Param('id', ParseIntPipe) id: number) {
-    return this.orders.details(id);
-  }
-
-  @Post(':id/payment')
-  @HttpCode(200)
-  pay(@Param('id', ParseIntPipe) id: number) {
-    return this.orders.pay(id);
+/** Two ports free on 127.0.0.1 right now (held together, so they differ). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
 
-interface RunningServices {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface SampleExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Processes of the sample still running once main.js had exited (then SIGKILLed). */
+  leftovers: number[];
+}
+
+interface SampleApp {
   readonly gatewayUrl: string;
   readonly viewerUrl: string;
-  stop(): Promise<void>;
+  readonly catalogUrl: string;
+  readonly pids: { gateway: number; catalog: number };
+  output(): string;
+  /** SIGTERM to main.js (which stops the catalog), SIGKILL after a grace period. */
+  stop(): Promise<SampleExit>;
 }
 
-async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
-}
+const ADDRESS = (service: string) =>
+  new RegExp(`^\\s*${service}\\s+(http://127\\.0\\.0\\.1:\\d+)\\s+\\(pid (\\d+)\\)`, 'm');
 
-/** Both services in this process, each with its own TracingModule, on free ports. */
-async function startServices(): Promise<RunningServices> {
-  const catalogAddress = { url: '' };
-  @Module({
-    imports: [TracingModule.forRoot({ serviceName: 'gateway', exporters: [], devtools: true })],
-    controllers: [OrdersController],
-    providers: [OrdersService, CatalogClient, { provide: CATALOG_URL, useValue: catalogAddress }],
-  })
-  class GatewayModule {}
-  const gateway = await NestFactory.create(GatewayModule, new ExpressAdapter(), { logger: false });
-  const gatewayUrl = await listen(gateway);
-  const viewerUrl = gatewayUrl + VIEWER_PATH;
-
-  @Module({
-    imports: [
-      TracingModule.forRoot({
-        serviceName: 'catalog',
-        exporters: [
-          {
-            type: 'otlp',
-            url: `${viewerUrl}/v1/traces`,
-            protocol: 'http/json',
-            batch: { scheduledDelayMs: 50 },
-          },
-        ],
-      }),
-    ],
-    controllers: [ProductsController],
-    providers: [ProductsService, ProductsRepository],
-  })
-  class CatalogModule {}
-  const catalog = await NestFactory.create(CatalogModule, new ExpressAdapter(), { logger: false });
-  catalogAddress.url = await listen(catalog);
-  return {
-    gatewayUrl,
-    viewerUrl,
-    async stop() {
-      await catalog.close();
-      await gateway.close();
-    },
+async function startSample(gatewayPort: number, catalogPort: number): Promise<SampleApp> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    GATEWAY_PORT: String(gatewayPort),
+    CATALOG_PORT: String(catalogPort),
   };
+  // Nothing from the caller's environment may send the spans or the calls elsewhere.
+  for (const name of ['PORT', 'CATALOG_URL', 'TRACE_VIEWER_URL', 'SPANS_JSON_FILE'])
+    delete env[name];
+  for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
+
+  const child = spawn(process.execPath, [SAMPLE_MAIN], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (chunk: string) => {
+    // Enough to tell what went wrong, not every trace tree of the run.
+    output = (output + chunk).slice(-200_000);
+  };
+  child.stdout!.setEncoding('utf8').on('data', append);
+  child.stderr!.setEncoding('utf8').on('data', append);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+
+  let catalogPid: number | undefined;
+  const stop = async (): Promise<SampleExit> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    const { code, signal } = await exited;
+    // main.js stops the catalog itself; make sure, by its pid, that it did.
+    const leftovers = catalogPid !== undefined && isAlive(catalogPid) ? [catalogPid] : [];
+    for (const pid of leftovers) process.kill(pid, 'SIGKILL');
+    return { code, signal, leftovers };
+  };
+
+  try {
+    const [gateway, catalog] = await new Promise<[RegExpExecArray, RegExpExecArray]>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('not listening within 20 s')), 20_000);
+        const check = () => {
+          const gatewayLine = ADDRESS('gateway').exec(output);
+          const catalogLine = ADDRESS('catalog').exec(output);
+          if (gatewayLine && catalogLine) {
+            clearTimeout(timer);
+            child.stdout!.off('data', check);
+            resolve([gatewayLine, catalogLine]);
+          }
+        };
+        child.stdout!.on('data', check);
+        void exited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`exited before it listened (${signal ?? `code ${code}`})`));
+        });
+        child.once('error', reject);
+      },
+    );
+    catalogPid = Number(catalog[2]);
+    const gatewayUrl = gateway[1]!;
+    const catalogUrl = catalog[1]!;
+    if (gatewayUrl !== `http://127.0.0.1:${gatewayPort}`)
+      throw new Error(`the gateway listens on ${gatewayUrl}, not on port ${gatewayPort}`);
+    if (catalogUrl !== `http://127.0.0.1:${catalogPort}`)
+      throw new Error(`the catalog listens on ${catalogUrl}, not on port ${catalogPort}`);
+    return {
+      gatewayUrl,
+      catalogUrl,
+      viewerUrl: gatewayUrl + VIEWER_PATH,
+      pids: { gateway: Number(gateway[2]), catalog: catalogPid },
+      output: () => output,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw new Error(`the sample app did not start: ${(error as Error).message}\n${output}`, {
+      cause: error,
+    });
+  }
 }
 
-/** The requests the sample app's README suggests. */
-async function sendTraffic(gatewayUrl: string): Promise<void> {
-  const send = (path: string, init: RequestInit = {}) =>
-    fetch(gatewayUrl + path, init).then((res) => res.arrayBuffer());
-  await send('/orders/1', { headers: { 'x-correlation-id': 'browse-1' } });
-  await send('/orders/42');
-  await send('/orders/1/payment', { method: 'POST', headers: { authorization: 'Bearer ada' } });
-  await send('/orders/2/details');
-  await send('/orders/1/details', { headers: { 'x-correlation-id': CHECKOUT } });
+/**
+ * Starts the sample on two free ports. One retry: a port taken between the check and the
+ * listen, or sample-app/dist being rewritten by another test file's build as it loads.
+ */
+async function startSampleOnFreePorts(): Promise<SampleApp> {
+  try {
+    const [gatewayPort, catalogPort] = await freePorts(2);
+    return await startSample(gatewayPort!, catalogPort!);
+  } catch (error) {
+    console.warn(`${(error as Error).message}\n[test] starting the sample app once more`);
+    const [gatewayPort, catalogPort] = await freePorts(2);
+    return startSample(gatewayPort!, catalogPort!);
+  }
+}
+
+interface Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly json?: unknown;
+  readonly status: number;
+}
+
+/** The sample's own requests (its README), oldest first: the list shows them newest first. */
+const TRAFFIC: readonly Exchange[] = [
+  { method: 'GET', path: '/orders/1', headers: { 'x-correlation-id': BROWSE }, status: 200 },
+  { method: 'GET', path: '/orders/42', status: 404 },
+  {
+    method: 'POST',
+    path: '/orders/1/payment',
+    headers: { authorization: 'Bearer ada' },
+    status: 500,
+  },
+  { method: 'POST', path: '/llm/chat', json: { prompt: 'What is a trace?' }, status: 201 },
+  // Not traced (ignoreRoutes): it must not show in the list.
+  { method: 'GET', path: '/health', status: 200 },
+  // The gateway prices both lines of order 1 by calling the catalog: one trace, two services.
+  {
+    method: 'GET',
+    path: '/orders/1/details',
+    headers: { 'x-correlation-id': CHECKOUT },
+    status: 200,
+  },
+];
+
+async function send(gatewayUrl: string, exchange: Exchange): Promise<void> {
+  const headers: Record<string, string> = { ...exchange.headers };
+  if (exchange.json !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(gatewayUrl + exchange.path, {
+    method: exchange.method,
+    headers,
+    body: exchange.json === undefined ? undefined : JSON.stringify(exchange.json),
+  });
+  const body = await res.text();
+  if (res.status !== exchange.status) {
+    throw new Error(
+      `${exchange.method} ${exchange.path} answered ${res.status}, expected ${exchange.status}: ${body}`,
+    );
+  }
 }
 
 async function traces(viewerUrl: string, query = ''): Promise<DevtoolsTraceList> {
   return (await (await fetch(`${viewerUrl}/api/traces${query}`)).json()) as DevtoolsTraceList;
 }
 
-/** Waits until the checkout trace holds the spans of both services. */
+/** Waits until the checkout trace holds the catalog's spans too (it exports every 200 ms). */
 async function waitForCheckout(viewerUrl: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const [checkout] = (await traces(viewerUrl, `?correlationId=${CHECKOUT}`)).traces;
-    // Gateway: server, details, findOne, 2 client calls; catalog: 2 x (server, service, db).
-    if (checkout !== undefined && checkout.spanCount >= 11 && checkout.complete) return;
+    // Gateway: server, details, findOne, findById, 2 client calls; catalog: 2 x (server,
+    // service, repository).
+    if (checkout !== undefined && checkout.spanCount >= 12 && checkout.complete) return;
     if (Date.now() > deadline)
       throw new Error(`the checkout trace is incomplete: ${JSON.stringify(checkout)}`);
     await sleep(50);
@@ -313,23 +402,26 @@ async function stopChromium(instance: Chromium | undefined): Promise<void> {
   rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
-describe('trace viewer in a browser', () => {
-  let services: RunningServices;
+describe('trace viewer in a browser, on the running sample app', () => {
+  let sample: SampleApp | undefined;
   let browserProcess: Chromium | undefined;
   let page: Page;
+  let viewerUrl: string;
   const foreignRequests: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    services = await startServices();
-    await sendTraffic(services.gatewayUrl);
-    await waitForCheckout(services.viewerUrl);
+    await ensureSampleBuilt();
+    sample = await startSampleOnFreePorts();
+    viewerUrl = sample.viewerUrl;
+    for (const exchange of TRAFFIC) await send(sample.gatewayUrl, exchange);
+    await waitForCheckout(viewerUrl);
     browserProcess = await launchChromium();
     const context =
       browserProcess.browser.contexts()[0] ?? (await browserProcess.browser.newContext());
     page = await context.newPage();
     await page.setViewportSize({ width: 1440, height: 900 });
-    const origin = new URL(services.gatewayUrl).origin;
+    const origin = new URL(sample.gatewayUrl).origin;
     page.on('request', (request) => {
       if (!request.url().startsWith(origin)) foreignRequests.push(request.url());
     });
@@ -338,66 +430,116 @@ describe('trace viewer in a browser', () => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await stopChromium(browserProcess);
-    await services?.stop();
-  });
+    const exit = await sample?.stop();
+    if (exit !== undefined && (exit.signal !== null || exit.code !== 0)) {
+      console.error(`the sample app exited with ${exit.signal ?? exit.code}:\n${sample!.output()}`);
+    }
+  }, 30_000);
 
-  it('opens the page and lists the recent traces', async () => {
-    await page.goto(services.viewerUrl);
+  it('opens the page and lists the recent traces of both services', async () => {
+    await page.goto(viewerUrl);
     const rows = page.locator('#trace-rows tr');
     await rows.first().waitFor();
     await expect.poll(() => rows.count()).toBe(5);
     const names = await page.locator('#trace-rows .root-name').allTextContents();
     expect(names).toEqual([
       'GET /orders/:id/details',
-      'GET /orders/:id/details',
+      'POST /llm/chat',
       'POST /orders/:id/payment',
       'GET /orders/:id',
       'GET /orders/:id',
     ]);
-    // The payment failed (500); the unknown order's lookup threw (404); the rest went well.
+    // The payment provider threw (500), order 42 does not exist (404), the rest went well.
     const statuses = await page.locator('#trace-rows td:nth-child(4)').allTextContents();
-    expect(statuses).toEqual(['OK200', 'OK200', 'Error500', 'Error404', 'OK200']);
-    expect(await page.locator('#live').textContent()).toBe('Live');
+    expect(statuses).toEqual(['OK200', 'OK201', 'Error500', 'Error404', 'OK200']);
+    const services = await page.locator('#trace-rows td:nth-child(2)').allTextContents();
+    expect(services).toEqual(['gateway +1', 'gateway', 'gateway', 'gateway', 'gateway']);
+    expect(await rows.nth(0).getAttribute('title')).toContain(`correlation id ${CHECKOUT}`);
+    expect(await rows.nth(4).getAttribute('title')).toContain(`correlation id ${BROWSE}`);
+    expect(await page.locator('#services').textContent()).toBe('cataloggateway');
+    await expect.poll(() => page.locator('#live').textContent()).toBe('Live');
     expect(await page.locator('#count').textContent()).toBe('5 traces, keeping the last 100');
   }, 30_000);
 
-  it('opens a trace that crosses both services and shows its spans in the waterfall', async () => {
+  it('opens the cross-service trace: gateway and catalog spans in one waterfall', async () => {
     await page.locator(`#trace-rows tr[title*="${CHECKOUT}"]`).click();
     await page.locator('#waterfall .wf-row').first().waitFor();
     const rows = page.locator('#waterfall .wf-row');
-    await expect.poll(() => rows.count()).toBe(11);
+    await expect.poll(() => rows.count()).toBe(12);
     expect(await page.locator('#trace-title').textContent()).toBe('GET /orders/:id/details');
-    expect(await page.locator('#trace-meta').textContent()).toContain('Services gateway, catalog');
-    const names = await page.locator('#waterfall .wf-row .name').allTextContents();
-    expect(names.slice(0, 4)).toEqual([
-      'GET /orders/:id/details',
-      'OrdersService.details',
-      'OrdersService.findOne',
-      'GET /products/:sku',
+    const meta = await page.locator('#trace-meta').textContent();
+    expect(meta).toContain('Spans 12');
+    expect(meta).toContain('Services gateway, catalog');
+    expect(meta).toContain(`Correlation id ${CHECKOUT}`);
+
+    // Each row: depth, name, and "service · kind" (the second line of its tooltip).
+    const tree = await rows.evaluateAll((elements) =>
+      elements.map((row) => {
+        const service = (row.getAttribute('title') ?? '').split('\n')[1];
+        const name = row.querySelector('.name')?.textContent;
+        return `${row.getAttribute('aria-level')} ${name} (${service})`;
+      }),
+    );
+    const catalogCall = [
+      '3 GET /products/:sku (gateway · client)',
+      '4 GET /products/:sku (catalog · server)',
+      '5 ProductsService.findBySku (catalog · internal)',
+      '6 db.products.findBySku (catalog · internal)',
+    ];
+    expect(tree).toEqual([
+      '1 GET /orders/:id/details (gateway · server)',
+      '2 OrdersService.details (gateway · internal)',
+      '3 OrdersService.findOne (gateway · internal)',
+      '4 db.orders.findById (gateway · internal)',
+      ...catalogCall,
+      ...catalogCall,
     ]);
-    expect(names.filter((n) => n === 'db.products.findBySku')).toHaveLength(2);
-    // The catalog's server span, nested under the gateway's client span.
-    const catalogServer = rows.nth(4);
-    expect(await catalogServer.getAttribute('aria-level')).toBe('4');
-    await catalogServer.click();
+
+    // The catalog's server span: its parent is the gateway's client span, in another process.
+    const gatewayClient = rows.nth(4);
+    const clientSpanId = await gatewayClient.getAttribute('data-span-id');
+    expect(clientSpanId).toMatch(/^[0-9a-f]{16}$/);
+    await rows.nth(5).click();
     const details = page.locator('#details');
     await expect.poll(() => details.locator('h2').textContent()).toBe('GET /products/:sku');
-    expect(await details.textContent()).toContain('catalog');
-    expect(await details.textContent()).toContain('http.route/products/:sku');
-    expect(await details.textContent()).toContain(`correlation.id${CHECKOUT}`);
+    expect(await details.locator('.chips').textContent()).toBe('servercatalogstatus unset');
+    const text = await details.textContent();
+    expect(text).toContain(`Parent${clientSpanId} (remote)`);
+    expect(text).toContain('http.route/products/:sku');
+    expect(text).toContain('http.response.status_code200');
+    // The correlation id travelled with the call, and the resource is the catalog's.
+    expect(text).toContain(`correlation.id${CHECKOUT}`);
+    expect(text).toContain('service.namecatalog');
     expect(new URL(page.url()).hash).toMatch(/^#trace=[0-9a-f]{32}&span=[0-9a-f]{16}$/);
 
     mkdirSync(join(ROOT, 'test/artifacts'), { recursive: true });
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
-    copyFileSync(SCREENSHOT, README_SCREENSHOT);
+    // The README's picture changes only on purpose: UPDATE_SCREENSHOT=1 npm test.
+    if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(SCREENSHOT, README_SCREENSHOT);
   }, 30_000);
 
-  it('marks the spans of a failed request as errors', async () => {
+  it("shows the gateway's call to the catalog as recorded by TracedHttpService", async () => {
+    const rows = page.locator('#waterfall .wf-row');
+    await rows.nth(4).click();
+    const details = page.locator('#details');
+    await expect
+      .poll(() => details.locator('.chips').textContent())
+      .toBe('clientgatewaystatus unset');
+    const exchange = await details.locator('.status-line').textContent();
+    expect(exchange).toMatch(
+      new RegExp(`^GET ${sample!.catalogUrl}/products/(BOOK-001|MUG-002) → 200 in [\\d.]+ ms$`),
+    );
+    const selected = await rows.evaluateAll((elements) =>
+      elements.map((row) => row.getAttribute('aria-selected')),
+    );
+    expect(selected.indexOf('true')).toBe(4);
+  }, 30_000);
+
+  it('marks the spans of the failed payment as errors, with the exception and its log line', async () => {
     await page.locator('#trace-rows tr', { hasText: 'POST /orders/:id/payment' }).click();
     await expect
       .poll(() => page.locator('#trace-title').textContent())
@@ -405,35 +547,90 @@ describe('trace viewer in a browser', () => {
     const errors = page.locator('#waterfall .wf-row.error .name');
     await expect
       .poll(() => errors.allTextContents())
-      .toEqual(['POST /orders/:id/payment', 'payments.charge']);
-    await errors.nth(1).click();
+      .toEqual(['POST /orders/:id/payment', 'OrdersService.pay', 'PaymentsService.charge']);
     const details = page.locator('#details');
-    expect(await details.textContent()).toContain('payment provider unavailable');
+
+    await errors.nth(2).click();
+    await expect.poll(() => details.locator('h2').textContent()).toBe('PaymentsService.charge');
+    const charge = await details.textContent();
+    expect(charge).toContain('Status messagecard processor unavailable (order 1)');
+    expect(charge).toContain('payment.provideracme-pay');
+    expect(await details.locator('.event.exception .event-name').textContent()).toBe('exception');
+    expect(charge).toContain('exception.typePaymentProviderError');
+
+    // The server span: the guard's user, and the error Nest logged, as a log line on the span.
+    await errors.nth(0).click();
+    await expect.poll(() => details.locator('h2').textContent()).toBe('POST /orders/:id/payment');
+    const server = await details.textContent();
+    expect(server).toContain('user.idada');
+    expect(server).toContain('http.response.status_code500');
     const log = details.locator('.event.log');
-    expect(await log.locator('.badge').textContent()).toBe('warn');
-    expect(await log.locator('.log-message').textContent()).toBe('retrying the charge of order 1');
+    expect(await log.locator('.badge').textContent()).toBe('error');
+    expect(await log.locator('.event-head .muted').first().textContent()).toBe(
+      ' ExceptionsHandler',
+    );
+    expect(await log.locator('.log-message').textContent()).toBe(
+      'card processor unavailable (order 1)',
+    );
   }, 30_000);
 
   it('filters the list by correlation id', async () => {
-    await page.locator('#filter-correlation').fill(CHECKOUT);
     const rows = page.locator('#trace-rows tr');
+    const filter = page.locator('#filter-correlation');
+    await filter.fill(CHECKOUT);
     await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().locator('.root-name').textContent()).toBe('GET /orders/:id/details');
     expect(await rows.first().getAttribute('title')).toContain(CHECKOUT);
     expect(new URL(page.url()).searchParams.get('correlationId')).toBe(CHECKOUT);
-    await page.locator('#filter-correlation').fill('nobody');
+    expect(await page.locator('#count').textContent()).toBe('1 of 5 traces, keeping the last 100');
+
+    await filter.fill(BROWSE);
+    await expect
+      .poll(() => rows.first().getAttribute('title'))
+      .toContain(`correlation id ${BROWSE}`);
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().locator('.root-name').textContent()).toBe('GET /orders/:id');
+
+    await filter.fill('nobody');
     await expect.poll(() => page.locator('#empty').isVisible()).toBe(true);
+    expect(await rows.count()).toBe(0);
     await page.locator('button[type="reset"]').click();
     await expect.poll(() => rows.count()).toBe(5);
+    expect(new URL(page.url()).searchParams.has('correlationId')).toBe(false);
   }, 30_000);
 
   it('shows a new trace as it arrives, without reloading', async () => {
-    await fetch(`${services.gatewayUrl}/orders/3`, { headers: { 'x-correlation-id': 'late-1' } });
-    await expect.poll(() => page.locator('#trace-rows tr').count(), { timeout: 5000 }).toBe(6);
-    expect(await page.locator('#trace-rows tr').first().getAttribute('title')).toContain('late-1');
+    const rows = page.locator('#trace-rows tr');
+    // Live updates only: a reload would lose this marker.
+    await page.locator('body').evaluate((body) => body.setAttribute('data-not-reloaded', 'yes'));
+    await send(sample!.gatewayUrl, {
+      method: 'GET',
+      path: '/orders/2',
+      headers: { 'x-correlation-id': 'late-1' },
+      status: 200,
+    });
+    await expect.poll(() => rows.count(), { timeout: 5000 }).toBe(6);
+    expect(await rows.first().getAttribute('title')).toContain('correlation id late-1');
+    expect(await rows.first().locator('.root-name').textContent()).toBe('GET /orders/:id');
+    expect(await page.locator('body').getAttribute('data-not-reloaded')).toBe('yes');
   }, 30_000);
 
   it('loads nothing from another origin and reports no script or policy errors', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
+
+  it('stops the sample app on SIGTERM and leaves no process behind', async () => {
+    // First the page, so that its event stream does not try to reconnect to a stopped gateway.
+    await page.close();
+    const { gateway, catalog } = sample!.pids;
+    const exit = await sample!.stop();
+    expect({ ...exit, output: exit.code === 0 ? '' : sample!.output() }).toEqual({
+      code: 0,
+      signal: null,
+      leftovers: [],
+      output: '',
+    });
+    expect([gateway, catalog].filter(isAlive)).toEqual([]);
+  }, 30_000);
 });
