@@ -72,7 +72,10 @@ if (platform === 'fastify') {
   const { ExpressAdapter } = await import('@nestjs/platform-express');
   adapter = new ExpressAdapter();
 }
-if (process.env.BENCH_ALS) { const { AsyncLocalStorage } = await import('node:async_hooks'); new AsyncLocalStorage().run(1, () => {}); }
+if (process.env.BENCH_ALS) {
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  new AsyncLocalStorage().run(1, () => {});
+}
 const app = await NestFactory.create(AppModule, adapter, { logger: ['error'] });
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address();

@@ -42,6 +42,11 @@ const providers: Provider[] = [
 export const devtoolsFeature: TracingFeature = {
   providers,
   processorsToken: DEVTOOLS_PROCESSORS,
+  // The page polls and streams: tracing it would fill the store with itself.
+  ignoredRoutes(options) {
+    const devtools = resolveDevtoolsOptions(options.devtools);
+    return devtools === undefined ? [] : [devtools.path, `${devtools.path}/*`];
+  },
   configure(consumer, config) {
     if (!config.enabled || config.options.devtools === undefined) return;
     if (config.options.devtools === false) return;

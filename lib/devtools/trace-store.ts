@@ -15,7 +15,7 @@ export interface TraceStoreOptions {
   maxSpansPerTrace: number;
   /**
    * Server spans of requests under this path are not kept: the viewer's own requests,
-   * should they be traced anyway (e.g. behind a server the viewer could not hook).
+   * should one be traced anyway (they are ignored routes: this is a backstop).
    */
   ignorePath?: string;
 }

@@ -9,11 +9,8 @@ import {
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { SpanKind, type ReadableSpan } from '../core/types.js';
-import { TraceContext } from '../core/trace-context.js';
 import { HttpRequestRecords } from '../http/request-records.js';
 import type { HttpRequestRecord } from '../http/interfaces/http-request-record.interface.js';
-import type { HttpRequestState } from '../nest/http-request.js';
-import { REQUEST_STATE } from '../tracing.internal-constants.js';
 import { DEVTOOLS_ASSETS, renderPage } from './assets/devtools-assets.js';
 import { DEVTOOLS_OPTIONS } from './devtools.constants.js';
 import type { ResolvedDevtoolsOptions } from './devtools-options.js';
@@ -28,15 +25,11 @@ const CONTENT_TYPE = Symbol('nestjs-tracing:devtools:content-type');
 type DevtoolsRequest = IncomingMessage & {
   originalUrl?: string;
   body?: unknown;
-  [REQUEST_STATE]?: HttpRequestState;
   [CONTENT_TYPE]?: string;
 };
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const HEARTBEAT_MS = 15_000;
-
-/** The library's own work context: nothing started inside it is traced. */
-const UNTRACED = new TraceContext(undefined, undefined, undefined, undefined, true);
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -50,9 +43,9 @@ const PAGE_CSP =
 
 /**
  * Serves the trace viewer under its path: the page and its assets, the JSON API, live
- * updates (server-sent events) and OTLP/JSON spans from other services. Also keeps the
- * viewer's own requests out of tracing, and closes live streams on shutdown so
- * `app.close()` does not wait for open pages.
+ * updates (server-sent events) and OTLP/JSON spans from other services. Closes live
+ * streams on shutdown so `app.close()` does not wait for open pages. (Its requests are
+ * kept out of tracing by the feature's ignored routes.)
  */
 @Injectable()
 export class TracingDevtoolsService
@@ -80,15 +73,16 @@ export class TracingDevtoolsService
   }
 
   /**
-   * Marks the viewer's requests before any middleware runs, so the context middleware
-   * opens no span for them: the raw server's first `request` listener, on Express and
-   * Fastify alike. The page polls and streams; tracing it would fill the store with itself.
+   * Express's JSON body parser runs before any Nest middleware and would read (and cap at
+   * 100 kB) a batch of spans posted to the viewer. Nothing in Nest runs before it, so the
+   * raw server's first `request` listener sets the content type aside for those posts
+   * only (on Fastify too, where it is harmless); the parser then leaves the body alone.
    */
   onModuleInit(): void {
-    if (this.options === null) return;
+    if (this.options === null || !this.options.acceptSpans) return;
     const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
     if (server === undefined || typeof server.prependListener !== 'function') return;
-    server.prependListener('request', this.markUntraced);
+    server.prependListener('request', this.setOtlpTypeAside);
     this.server = server;
   }
 
@@ -107,7 +101,7 @@ export class TracingDevtoolsService
   }
 
   beforeApplicationShutdown(): void {
-    this.server?.removeListener('request', this.markUntraced);
+    this.server?.removeListener('request', this.setOtlpTypeAside);
     this.server = undefined;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
@@ -115,22 +109,13 @@ export class TracingDevtoolsService
     this.streams.clear();
   }
 
-  private readonly markUntraced = (req: IncomingMessage): void => {
-    if (req.url === undefined || !this.owns(req.url)) return;
-    const state: HttpRequestState = {
-      context: UNTRACED,
-      span: undefined,
-      route: undefined,
-      errorRecorded: false,
-    };
-    const r = req as DevtoolsRequest;
-    r[REQUEST_STATE] = state;
-    if (req.method === 'POST' && this.isReceivePath(req.url)) {
-      // Express's JSON body parser would read (and cap at 100 kB) a batch of spans before
-      // the viewer sees it: with the type set aside, it leaves the body to the viewer.
-      r[CONTENT_TYPE] = req.headers['content-type'] ?? '';
-      req.headers['content-type'] = 'application/vnd.nestjs-tracing.otlp';
+  private readonly setOtlpTypeAside = (req: IncomingMessage): void => {
+    const url = req.url;
+    if (req.method !== 'POST' || url === undefined || !this.owns(url) || !this.isReceivePath(url)) {
+      return;
     }
+    (req as DevtoolsRequest)[CONTENT_TYPE] = req.headers['content-type'] ?? '';
+    req.headers['content-type'] = 'application/vnd.nestjs-tracing.otlp';
   };
 
   private isReceivePath(url: string): boolean {

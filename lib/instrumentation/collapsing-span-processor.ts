@@ -34,7 +34,10 @@ export const COLLAPSED_DESCENDANTS_ATTRIBUTE = 'nestjs.collapsed.descendants';
 /** Per-call values that describe one call, not the group a summary stands for. */
 const PER_CALL_ATTRIBUTES = new Set(['code.function.arguments', 'code.function.result']);
 
-type MutableFlags = { traceFlags: number };
+/** Where a CollapsingSpanProcessor reads its rules: undefined while collapsing is off. */
+export interface CollapseRulesSource {
+  readonly rules: CollapseRules | undefined;
+}
 
 /** The spans of one local request (a root span and its local descendants). */
 class TraceBuffer {
@@ -47,20 +50,18 @@ class TraceBuffer {
 }
 
 /**
- * Holds each request's spans until its root span ends, then hands the exporters what is
- * worth keeping: runs of more than `threshold` sibling spans with one name are cut to the
- * slowest `keep` and the errored ones, plus one summary span with their count and summed
- * duration; a root matching `keepOnlyRoot` is exported alone.
+ * Stands before the export chain (`downstream`) and holds each request's spans until
+ * its root span ends, then hands on what is worth keeping: runs of more than
+ * `threshold` sibling spans with one name are cut to the slowest `keep` and the errored
+ * ones, plus one summary span with their count and summed duration; a root matching
+ * `keepOnlyRoot` is exported alone.
  *
- * It must come before the exporters' processors, which it reaches through `link()`: a
- * held span has its sampled flag cleared while the tracer hands it on, so exporting
- * processors skip it, and is re-sent to them when its request is released. Memory is
- * bounded per request, in total and in time; a request past a bound is released as it
- * is, and `forceFlush` / `shutdown` release everything held.
+ * Spans it does not hold (unsampled, outside a request, or while collapsing is off) go
+ * straight on. Spans are never changed. Memory is bounded per request, in total and in
+ * time; a request past a bound is handed on as it is, and `forceFlush` / `shutdown`
+ * hand on everything held before flushing downstream.
  */
 export class CollapsingSpanProcessor implements SpanProcessor {
-  private rules: CollapseRules | undefined;
-  private downstream: readonly SpanProcessor[] | undefined;
   private readonly bySpanId = new Map<string, TraceBuffer>();
   // Insertion order is age order: the sweep and the total bound release the oldest first.
   private readonly buffers = new Set<TraceBuffer>();
@@ -69,22 +70,43 @@ export class CollapsingSpanProcessor implements SpanProcessor {
   private stopped = false;
   private readonly ids = new RandomIdGenerator();
 
-  /** Turns the rules on (the instrumentation does this when it sees the processor). */
-  configure(rules: CollapseRules): void {
-    this.rules = rules;
-  }
-
-  /** The processors that come after this one, to which held spans are released. */
-  link(downstream: readonly SpanProcessor[]): void {
-    this.downstream = downstream;
-  }
-
-  get active(): boolean {
-    return this.rules !== undefined && this.downstream !== undefined && !this.stopped;
-  }
+  /** `source.rules` is read as spans start: rules set later apply from then on. */
+  constructor(
+    private readonly downstream: SpanProcessor,
+    private readonly source: CollapseRulesSource,
+  ) {}
 
   onStart(span: Span & ReadableSpan): void {
-    if (!this.active || (span.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.source.rules !== undefined && !this.stopped) this.track(span);
+    this.downstream.onStart?.(span);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.bySpanId.size !== 0 && this.hold(span)) return;
+    this.downstream.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    // Deleting the entry being visited is safe while iterating a Set.
+    for (const buffer of this.buffers) this.release(buffer, false);
+    return this.downstream.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    // Handed on before the export chain is shut down.
+    for (const buffer of this.buffers) this.release(buffer, false);
+    this.stopped = true;
+    this.stopSweep();
+    return this.downstream.shutdown();
+  }
+
+  /** Spans held right now (for tests and self-telemetry). */
+  get held(): number {
+    return this.heldCount;
+  }
+
+  private track(span: Span & ReadableSpan): void {
+    if ((span.traceFlags & TraceFlags.SAMPLED) === 0) return;
     const parentId = span.parentSpanId;
     if (parentId === undefined || span.parentIsRemote) {
       const buffer = new TraceBuffer(span, performance.now());
@@ -97,46 +119,25 @@ export class CollapsingSpanProcessor implements SpanProcessor {
     if (buffer !== undefined && !buffer.released) this.bySpanId.set(span.spanId, buffer);
   }
 
-  onEnd(span: ReadableSpan): void {
-    if (this.bySpanId.size === 0) return;
+  /** True when the span is held; otherwise it goes on, after what its end released. */
+  private hold(span: ReadableSpan): boolean {
     const buffer = this.bySpanId.get(span.spanId);
-    if (buffer === undefined) return;
+    if (buffer === undefined) return false;
     this.bySpanId.delete(span.spanId);
-    if (buffer.released) return;
+    if (buffer.released) return false;
     if (span === buffer.root) {
       this.release(buffer, true);
-      return;
+      return false;
     }
-    const rules = this.rules!;
+    const rules = this.source.rules!;
     if (buffer.held.length >= rules.maxSpansPerTrace) {
-      // Past the bound the request is exported as it is; this span goes on untouched.
+      // Past the bound the request is exported as it is, this span with it.
       this.release(buffer, false);
-      return;
+      return false;
     }
-    // Caches the span context with the real flags before they are cleared.
-    span.spanContext();
-    (span as unknown as MutableFlags).traceFlags &= ~TraceFlags.SAMPLED;
     buffer.held.push(span);
     if (++this.heldCount > rules.maxHeldSpans) this.releaseOldest();
-  }
-
-  forceFlush(): Promise<void> {
-    // Deleting the entry being visited is safe while iterating a Set.
-    for (const buffer of this.buffers) this.release(buffer, false);
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    // Released synchronously, before the exporters' processors are shut down after us.
-    for (const buffer of this.buffers) this.release(buffer, false);
-    this.stopped = true;
-    this.stopSweep();
-    return Promise.resolve();
-  }
-
-  /** Spans held right now (for tests and self-telemetry). */
-  get held(): number {
-    return this.heldCount;
+    return true;
   }
 
   private release(buffer: TraceBuffer, rootEnded: boolean): void {
@@ -146,25 +147,20 @@ export class CollapsingSpanProcessor implements SpanProcessor {
     buffer.held = [];
     this.heldCount -= held.length;
     if (held.length === 0) return;
-    const rules = this.rules!;
-    for (const span of held) (span as unknown as MutableFlags).traceFlags |= TraceFlags.SAMPLED;
+    const rules = this.source.rules!;
     if (rootEnded && rules.keepOnlyRoot !== undefined && safeTest(rules.keepOnlyRoot, buffer.root))
       return;
-    const out = collapseSiblings(held, rules, this.ids);
-    const downstream = this.downstream ?? [];
-    for (const span of out) {
-      for (const processor of downstream) {
-        try {
-          processor.onEnd(span);
-        } catch {
-          // A processor's onEnd must not throw; one that does must not cost the others.
-        }
+    for (const span of collapseSiblings(held, rules, this.ids)) {
+      try {
+        this.downstream.onEnd(span);
+      } catch {
+        // A processor's onEnd must not throw; one that does must not cost the other spans.
       }
     }
   }
 
   private releaseOldest(): void {
-    const rules = this.rules!;
+    const rules = this.source.rules!;
     for (const buffer of this.buffers) {
       if (this.heldCount <= rules.maxHeldSpans) return;
       this.release(buffer, false);
@@ -173,7 +169,7 @@ export class CollapsingSpanProcessor implements SpanProcessor {
 
   private startSweep(): void {
     if (this.timer !== undefined) return;
-    const every = Math.max(10, Math.min(1000, this.rules!.maxHoldMs));
+    const every = Math.max(10, Math.min(1000, this.source.rules!.maxHoldMs));
     this.timer = setInterval(() => this.sweep(), every);
     this.timer.unref();
   }
@@ -191,7 +187,7 @@ export class CollapsingSpanProcessor implements SpanProcessor {
       this.stopSweep();
       return;
     }
-    const limit = performance.now() - this.rules!.maxHoldMs;
+    const limit = performance.now() - this.source.rules!.maxHoldMs;
     for (const buffer of this.buffers) {
       if (buffer.createdAt > limit) return;
       this.release(buffer, false);
@@ -312,7 +308,7 @@ class CollapsedSpan implements ReadableSpan {
     this.kind = first.kind;
     this.traceId = first.traceId;
     this.parentSpanId = first.parentSpanId;
-    this.traceFlags = first.traceFlags | TraceFlags.SAMPLED;
+    this.traceFlags = first.traceFlags;
     this.traceState = first.traceState;
     this.resource = first.resource;
     this.instrumentationScope = first.instrumentationScope;

@@ -18,9 +18,9 @@ import {
 } from './bullmq.instrumentation.js';
 import { ClassPlan } from './class-plan.js';
 import { instrumentClientProxy, isClientProxy } from './client-proxy.instrumentation.js';
-import { CollapsingSpanProcessor } from './collapsing-span-processor.js';
 import { resolveInstrumentOptions, type ResolvedInstrumentOptions } from './instrument-options.js';
 import { ModuleIndex, type ModulesContainerLike } from './module-index.js';
+import { SpanCollapse } from './span-collapse.js';
 import type { TracingInstrumentOptions } from './tracing-instrument-options.interface.js';
 
 // The library's own runtime objects: wrapping them would trace the tracer.
@@ -127,7 +127,7 @@ export class TracingInstrument {
       this.services.splice(0, this.services.length, ...alive, new WeakRef(instance));
       return;
     }
-    if (instance instanceof CollapsingSpanProcessor) {
+    if (instance instanceof SpanCollapse) {
       if (this.options.collapse !== undefined) instance.configure(this.options.collapse);
       return;
     }

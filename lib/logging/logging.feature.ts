@@ -106,5 +106,6 @@ const providers: Provider[] = [
  */
 export const loggingFeature: TracingFeature = {
   providers,
-  processorsToken: LOGGING_SPAN_PROCESSORS,
+  // Spans shipped as log lines are exported spans: they go where the exporters' go.
+  exportProcessorsToken: LOGGING_SPAN_PROCESSORS,
 };

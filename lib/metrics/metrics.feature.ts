@@ -37,11 +37,13 @@ export const metricsFeature: TracingFeature = {
     TracingHealthIndicator,
   ],
   processorsToken: METRICS_PROCESSORS,
+  // A scrape every few seconds is not a request worth a span or a metric.
+  ignoredRoutes(options) {
+    const { metrics, health } = resolveObservabilitySettings(options);
+    return [metrics?.path, health?.path].filter((p): p is string => p !== undefined);
+  },
   configure(consumer: MiddlewareConsumer, config: ResolvedTracingConfig): void {
     const { metrics, health } = resolveObservabilitySettings(config.options);
-    const own = [metrics?.path, health?.path].filter((p): p is string => p !== undefined);
-    if (own.length === 0) return;
-    ignorePaths(config, own);
     if (metrics?.path !== undefined) {
       consumer
         .apply(TracingMetricsMiddleware)
@@ -54,24 +56,3 @@ export const metricsFeature: TracingFeature = {
     }
   },
 };
-
-/**
- * The feature's own routes are never traced (a scrape every few seconds is not a
- * request worth a span or a metric). The resolved config has no hook for a feature's
- * routes, so its route check is wrapped in place, once per config.
- */
-function ignorePaths(config: ResolvedTracingConfig, paths: readonly string[]): void {
-  if (wrapped.has(config)) return;
-  wrapped.add(config);
-  const ignored = new Set(paths);
-  const isIgnoredRoute = config.isIgnoredRoute;
-  Object.defineProperty(config, 'isIgnoredRoute', {
-    value: (path: string): boolean =>
-      ignored.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path) ||
-      isIgnoredRoute(path),
-    configurable: true,
-    enumerable: true,
-  });
-}
-
-const wrapped = new WeakSet<ResolvedTracingConfig>();

@@ -48,6 +48,12 @@ export interface ResolvedTracingConfig {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The routes the library's features serve (e.g. `/metrics`), which are never traced:
+ * read from the options, and only when tracing is on.
+ */
+export type FeatureRoutes = (options: Readonly<TracingModuleOptions>) => readonly IgnoredRoute[];
+
 const KNOWN_OPTIONS = new Set([
   'serviceName',
   'serviceVersion',
@@ -71,10 +77,14 @@ const KNOWN_OPTIONS = new Set([
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
-/** Validates options (throwing on the first bad one) and merges in OTEL_* variables. */
+/**
+ * Validates options (throwing on the first bad one) and merges in OTEL_* variables.
+ * `featureRoutes` adds the features' own routes to `isIgnoredRoute`.
+ */
 export function resolveTracingConfig(
   options: TracingModuleOptions = {},
   env: Env = process.env,
+  featureRoutes?: FeatureRoutes,
 ): ResolvedTracingConfig {
   if (options === null || typeof options !== 'object') {
     throw invalidOption('options', 'an object', options);
@@ -131,10 +141,13 @@ export function resolveTracingConfig(
     propagator: resolvePropagator(options, env, warnings),
     exporters: resolveExporters(options, env, warnings),
     ...resolveCorrelation(options),
-    isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes),
     spanLimits: resolveLimits(options, env, warnings),
     batch: resolveBatch(options, env, warnings),
     mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    // Last: the features validate their own sections once the shared options are known good.
+    isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes, () =>
+      enabled && featureRoutes !== undefined ? featureRoutes(options) : [],
+    ),
     options,
     warnings,
   };
@@ -329,22 +342,30 @@ function resolveCorrelation(options: TracingModuleOptions) {
   };
 }
 
-function resolveIgnoredRoutes(routes: IgnoredRoute[] | undefined): (path: string) => boolean {
-  if (routes === undefined) return () => false;
-  if (!Array.isArray(routes))
+function resolveIgnoredRoutes(
+  routes: IgnoredRoute[] | undefined,
+  featureRoutes: () => readonly IgnoredRoute[],
+): (path: string) => boolean {
+  if (routes !== undefined && !Array.isArray(routes))
     throw invalidOption('ignoreRoutes', 'an array of paths or RegExps', routes);
   const exact = new Set<string>();
   const prefixes: string[] = [];
   const patterns: RegExp[] = [];
-  routes.forEach((route, i) => {
+  const add = (route: IgnoredRoute): boolean => {
     if (route instanceof RegExp) patterns.push(route);
     else if (typeof route === 'string' && route.startsWith('/')) {
       if (route.endsWith('*')) prefixes.push(route.slice(0, -1));
       else exact.add(stripTrailingSlash(route));
-    } else {
+    } else return false;
+    return true;
+  };
+  routes?.forEach((route, i) => {
+    if (!add(route)) {
       throw invalidOption(`ignoreRoutes[${i}]`, 'a path starting with "/" or a RegExp', route);
     }
   });
+  // The features' paths come from their own options, which they validate.
+  for (const route of featureRoutes()) add(route);
   if (exact.size === 0 && prefixes.length === 0 && patterns.length === 0) return () => false;
   return (path) => {
     const p = stripTrailingSlash(path);

@@ -6,7 +6,6 @@ import { FileSpanExporter } from '../core/exporters/file-span-exporter.js';
 import { OtlpHttpExporter } from '../core/exporters/otlp/otlp-http-exporter.js';
 import { ZipkinExporter, zipkinOptionsFromEnv } from '../core/exporters/zipkin/zipkin-exporter.js';
 import { BatchSpanProcessor } from '../core/batch-span-processor.js';
-import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import { createResource } from '../core/resource.js';
 import { SimpleSpanProcessor } from '../core/simple-span-processor.js';
 import type { SpanExporter } from '../core/span-exporter.js';
@@ -20,7 +19,14 @@ import { TRACING_MODULE_OPTIONS } from '../tracing.module-definition.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
 import { MESSAGES } from '../tracing.errors.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
-import { FEATURE_PROCESSOR_TOKENS } from './tracing.features.js';
+import { createSpanPipeline } from './span-pipeline.js';
+import {
+  FEATURE_EXPORT_PROCESSOR_TOKENS,
+  FEATURE_EXPORT_WRAPPER_TOKENS,
+  FEATURE_PROCESSOR_TOKENS,
+  featureIgnoredRoutes,
+  type ExportWrapper,
+} from './tracing.features.js';
 import {
   isBuiltInExporterClass,
   resolveTracingConfig,
@@ -148,11 +154,14 @@ function processorFor(
   );
 }
 
+const BEFORE_END = FEATURE_PROCESSOR_TOKENS.length;
+const EXPORT_END = BEFORE_END + FEATURE_EXPORT_PROCESSOR_TOKENS.length;
+
 export const tracingProviders: Provider[] = [
   {
     provide: TRACING_CONFIG,
     useFactory: (options: TracingModuleOptions): ResolvedTracingConfig => {
-      const config = resolveTracingConfig(options);
+      const config = resolveTracingConfig(options, process.env, featureIgnoredRoutes);
       for (const warning of config.warnings) logger.warn(warning);
       return config;
     },
@@ -171,27 +180,39 @@ export const tracingProviders: Provider[] = [
     useFactory: (
       config: ResolvedTracingConfig,
       exporters: SpanExporter[],
-      ...featureProcessors: SpanProcessor[][]
+      ...features: unknown[]
     ) => {
-      const processors = [
-        ...featureProcessors.flat(),
+      // The features' injections, in the order of the tokens below.
+      const processors = (features.slice(0, BEFORE_END) as SpanProcessor[][]).flat();
+      const shipping = (features.slice(BEFORE_END, EXPORT_END) as SpanProcessor[][]).flat();
+      const exportWrappers = features.slice(EXPORT_END) as ExportWrapper[];
+      const exportProcessors = [
+        ...shipping,
         ...exporters.map((exporter, i) => processorFor(exporter, config.exporters[i], config)),
       ];
       return new Tracer({
         enabled: config.enabled,
         sampler: config.sampler,
         limits: config.spanLimits,
-        recordUnsampled: processors.some((p) => p.wantsUnsampled === true),
+        recordUnsampled: [...processors, ...exportProcessors].some(
+          (p) => p.wantsUnsampled === true,
+        ),
         resource: createResource({
           serviceName: config.serviceName,
           serviceVersion: config.serviceVersion,
           environment: config.environment,
           attributes: config.resourceAttributes,
         }),
-        processor: processors.length === 0 ? NOOP_PROCESSOR : new MultiSpanProcessor(processors),
+        processor: createSpanPipeline({ processors, exportProcessors, exportWrappers }),
       });
     },
-    inject: [TRACING_CONFIG, TRACING_EXPORTERS, ...FEATURE_PROCESSOR_TOKENS],
+    inject: [
+      TRACING_CONFIG,
+      TRACING_EXPORTERS,
+      ...FEATURE_PROCESSOR_TOKENS,
+      ...FEATURE_EXPORT_PROCESSOR_TOKENS,
+      ...FEATURE_EXPORT_WRAPPER_TOKENS,
+    ],
   },
   // The built-in exporters are injectable whether they were named in forRoot or made by
   // an async factory: tests inject InMemorySpanExporter to read spans.

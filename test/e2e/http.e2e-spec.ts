@@ -70,10 +70,10 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
   it('records a server span named by route template with the traced service calls nested under it', async () => {
     const res = await request(url).get('/users/42').expect(200);
     // Read with the library's own testing kit, as users would.
-    const trace = await waitForTrace(spans, { traceId: res.body.traceId, minSpans: 3 });
-    const server = findSpan(trace, { kind: SpanKind.SERVER });
-    const service = findSpan(trace, 'UsersService.findOne');
-    const repo = findSpan(trace, 'UsersRepository.lookup');
+    const finished = await waitForTrace(spans, { traceId: res.body.traceId, minSpans: 3 });
+    const server = findSpan(finished, { kind: SpanKind.SERVER });
+    const service = findSpan(finished, 'UsersService.findOne');
+    const repo = findSpan(finished, 'UsersRepository.lookup');
     expect(server.name).toBe('GET /users/:id');
     expectAttributes(server, {
       'http.request.method': 'GET',
@@ -83,10 +83,10 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
       'server.address': '127.0.0.1',
     });
     expect(server.parentSpanId).toBeUndefined();
-    expect(trace.root).toBe(server);
+    expect(finished.root).toBe(server);
     expectParent(service, server);
     expectParent(repo, service);
-    expect(trace.spans).toHaveLength(3);
+    expect(finished.spans).toHaveLength(3);
     expect(server.resource.attributes['service.name']).toBe('users');
     // No incoming correlation id: the trace id serves, and is echoed.
     expect(res.headers['x-correlation-id']).toBe(server.traceId);

@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AlwaysOffSampler,
   InMemorySpanExporter,
-  MultiSpanProcessor,
   SimpleSpanProcessor,
   SpanStatusCode,
+  TraceFlags,
   Tracer,
   runWithContext,
   type ReadableSpan,
   type Span,
+  type SpanProcessor,
 } from '../../../lib/index.js';
-import {
-  CollapsingSpanProcessor,
-  type CollapseRules,
-} from '../../../lib/instrumentation/collapsing-span-processor.js';
+import type { CollapseRules } from '../../../lib/instrumentation/collapsing-span-processor.js';
+import { SpanCollapse } from '../../../lib/instrumentation/span-collapse.js';
 
 const RULES: CollapseRules = {
   threshold: 10,
@@ -23,16 +23,13 @@ const RULES: CollapseRules = {
   maxHoldMs: 60_000,
 };
 
+// The processor wraps the export chain (here one exporter) and is the tracer's processor.
 function setup(rules: Partial<CollapseRules> = {}) {
   const exporter = new InMemorySpanExporter();
-  const collapse = new CollapsingSpanProcessor();
-  const exporting = new SimpleSpanProcessor(exporter);
-  collapse.configure({ ...RULES, ...rules });
-  collapse.link([exporting]);
-  const tracer = new Tracer({
-    processor: new MultiSpanProcessor([collapse, exporting]),
-    resource: { attributes: {} },
-  });
+  const settings = new SpanCollapse();
+  settings.configure({ ...RULES, ...rules });
+  const collapse = settings.wrapExport(new SimpleSpanProcessor(exporter));
+  const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
   const root = (name = 'GET /fields') => tracer.startSpan(name, undefined);
   /** A child of `parent` lasting `ms` (times are set explicitly, so no waiting). */
   const child = (parent: Span, name: string, startMs: number, ms: number, error = false) => {
@@ -52,6 +49,24 @@ function setup(rules: Partial<CollapseRules> = {}) {
 }
 
 const names = (spans: readonly ReadableSpan[]) => spans.map((s) => s.name).toSorted();
+
+/** An export chain that writes down what reaches it (and keeps doing so after shutdown). */
+function recorder() {
+  const events: string[] = [];
+  const downstream: SpanProcessor = {
+    onStart: (span) => events.push(`start ${span.name}`),
+    onEnd: (span) => events.push(`end ${span.name}`),
+    forceFlush: () => {
+      events.push('flush');
+      return Promise.resolve();
+    },
+    shutdown: () => {
+      events.push('shutdown');
+      return Promise.resolve();
+    },
+  };
+  return { downstream, events };
+}
 
 describe('CollapsingSpanProcessor', () => {
   afterEach(() => {
@@ -182,28 +197,89 @@ describe('CollapsingSpanProcessor', () => {
     expect(names(exporter.getFinishedSpans())).toEqual(['Slow.step']);
   });
 
-  it('hands everything held to the exporters on shutdown, then passes spans straight on', async () => {
-    const { exporter, collapse, root, child } = setup();
-    const request = root();
-    child(request, 'A.a', Date.now(), 1);
+  it('hands everything held on before shutting the export chain down, then passes spans straight on', async () => {
+    const { downstream, events } = recorder();
+    const settings = new SpanCollapse();
+    settings.configure(RULES);
+    const collapse = settings.wrapExport(downstream);
+    const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
+    const request = tracer.startSpan('GET /');
+    const ctx = tracer.createContext(request, undefined, undefined);
+    tracer.startSpan('A.a', undefined, ctx).end();
+    const ends = () => events.filter((e) => !e.startsWith('start'));
+    expect(ends()).toEqual([]);
     await collapse.shutdown();
-    expect(names(exporter.getFinishedSpans())).toEqual(['A.a']);
-    child(request, 'A.b', Date.now(), 1);
-    expect(names(exporter.getFinishedSpans())).toEqual(['A.a', 'A.b']);
+    expect(ends()).toEqual(['end A.a', 'shutdown']);
+    tracer.startSpan('A.b', undefined, ctx).end();
+    expect(ends()).toEqual(['end A.a', 'shutdown', 'end A.b']);
     expect(collapse.held).toBe(0);
   });
 
-  it('holds nothing until it is configured and linked', () => {
+  it('passes every span straight on until it is configured, and holds from then on', () => {
     const exporter = new InMemorySpanExporter();
-    const collapse = new CollapsingSpanProcessor();
-    const exporting = new SimpleSpanProcessor(exporter);
-    const tracer = new Tracer({
-      processor: new MultiSpanProcessor([collapse, exporting]),
-      resource: { attributes: {} },
-    });
+    const settings = new SpanCollapse();
+    const collapse = settings.wrapExport(new SimpleSpanProcessor(exporter));
+    const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
     const request = tracer.startSpan('GET /');
     const ctx = tracer.createContext(request, undefined, undefined);
     tracer.startSpan('A.a', undefined, ctx).end();
     expect(exporter.getFinishedSpans()).toHaveLength(1);
+    // As `applyTo` does on a testing module: configured after the tracer was made.
+    settings.configure(RULES);
+    const later = tracer.startSpan('GET /later');
+    tracer.startSpan('B.b', undefined, tracer.createContext(later, undefined, undefined)).end();
+    expect(collapse.held).toBe(1);
+    later.end();
+    expect(names(exporter.getFinishedSpans())).toEqual(['A.a', 'B.b', 'GET /later']);
+  });
+
+  it('leaves the spans it holds as they are: sampled, and unchanged when handed on', () => {
+    const { exporter, collapse, root, child } = setup();
+    const request = root();
+    const step = child(request, 'A.a', Date.now(), 1);
+    expect(collapse.held).toBe(1);
+    expect(step.traceFlags & TraceFlags.SAMPLED).toBe(TraceFlags.SAMPLED);
+    expect(step.spanContext().traceFlags & TraceFlags.SAMPLED).toBe(TraceFlags.SAMPLED);
+    request.end();
+    const [first, second] = exporter.getFinishedSpans();
+    // The held span is handed on before the root that released it, as the same object.
+    expect(first).toBe(step);
+    expect(second!.name).toBe('GET /fields');
+  });
+
+  it('passes unsampled spans straight on without holding them', () => {
+    const seen: ReadableSpan[] = [];
+    const settings = new SpanCollapse();
+    settings.configure(RULES);
+    const collapse = settings.wrapExport({
+      onEnd: (span) => seen.push(span),
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    });
+    const tracer = new Tracer({
+      processor: collapse,
+      resource: { attributes: {} },
+      sampler: new AlwaysOffSampler(),
+      recordUnsampled: true,
+    });
+    const request = tracer.startSpan('GET /');
+    const ctx = tracer.createContext(request, undefined, undefined);
+    tracer.startSpan('A.a', undefined, ctx).end();
+    expect(collapse.held).toBe(0);
+    expect(seen.map((s) => s.name)).toEqual(['A.a']);
+    expect(seen[0]!.traceFlags & TraceFlags.SAMPLED).toBe(0);
+  });
+
+  it('passes span starts on, and flushes the export chain after handing it what it holds', async () => {
+    const { downstream, events } = recorder();
+    const settings = new SpanCollapse();
+    settings.configure(RULES);
+    const collapse = settings.wrapExport(downstream);
+    const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
+    const request = tracer.startSpan('GET /');
+    tracer.startSpan('A.a', undefined, tracer.createContext(request, undefined, undefined)).end();
+    expect(events).toEqual(['start GET /', 'start A.a']);
+    await collapse.forceFlush();
+    expect(events).toEqual(['start GET /', 'start A.a', 'end A.a', 'flush']);
   });
 });

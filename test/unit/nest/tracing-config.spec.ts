@@ -202,6 +202,38 @@ describe('resolveTracingConfig', () => {
     expect(isIgnoredRoute('/users/1')).toBe(false);
   });
 
+  it("adds the features' routes to the ignored routes, next to the user's", () => {
+    const seen: unknown[] = [];
+    const options = { ignoreRoutes: ['/health'], metrics: true };
+    const { isIgnoredRoute } = resolveTracingConfig(options, NO_ENV, (given) => {
+      seen.push(given);
+      return ['/metrics', '/_tracing/*'];
+    });
+    expect(seen).toEqual([options]);
+    expect(seen[0]).toBe(options);
+    expect(isIgnoredRoute('/health')).toBe(true);
+    expect(isIgnoredRoute('/metrics')).toBe(true);
+    expect(isIgnoredRoute('/metrics/')).toBe(true);
+    expect(isIgnoredRoute('/_tracing/api/traces')).toBe(true);
+    expect(isIgnoredRoute('/metricsz')).toBe(false);
+    expect(isIgnoredRoute('/users/1')).toBe(false);
+  });
+
+  it('asks the features for their routes only when tracing is on, after the shared options pass', () => {
+    let asked = 0;
+    const routes = () => {
+      asked++;
+      return ['/metrics'];
+    };
+    const off = resolveTracingConfig({ enabled: false }, NO_ENV, routes);
+    expect(asked).toBe(0);
+    expect(off.isIgnoredRoute('/metrics')).toBe(false);
+    expect(() => resolveTracingConfig({ ignoreRoutes: ['health'] }, NO_ENV, routes)).toThrow(
+      'ignoreRoutes[0]',
+    );
+    expect(asked).toBe(0);
+  });
+
   it('does not mutate the options it is given', () => {
     const options = Object.freeze({
       serviceName: 's',
