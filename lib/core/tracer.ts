@@ -156,7 +156,11 @@ function parentOf(span: Span | undefined): SpanContext | undefined {
   return span.spanContext();
 }
 
-function runAndEnd<R>(span: Span, fn: (span: Span) => R): R {
+/**
+ * Runs `fn` with `span` and ends the span when `fn` returns or its promise settles,
+ * recording a thrown error or a rejection. Returns what `fn` returns.
+ */
+export function runAndEnd<R>(span: Span, fn: (span: Span) => R): R {
   let result: R;
   try {
     result = fn(span);

@@ -9,6 +9,7 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { now } from '../core/clock.js';
+import { httpMethodOf } from '../core/http-method.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import { SpanKind } from '../core/types.js';
@@ -33,18 +34,6 @@ export interface AxiosInstrumentation {
 
 const INSTRUMENTATION = Symbol.for('nestjs-tracing.axios-instrumentation');
 const TRACED_ADAPTER = Symbol.for('nestjs-tracing.traced-adapter');
-const KNOWN_METHODS = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-  'QUERY',
-]);
 
 type Instrumented = AxiosInstance & { [INSTRUMENTATION]?: AxiosInstrumentation };
 type MarkedAdapter = AxiosAdapter & { [TRACED_ADAPTER]?: true };
@@ -165,7 +154,7 @@ class HttpClientTracer implements ExchangeSettings {
     const startedAt = now();
     const startedAtEpoch = Date.now();
     const rawMethod = (config.method ?? 'get').toUpperCase();
-    const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+    const method = httpMethodOf(rawMethod);
     const url = this.options.redactor.url(this.uriOf(config));
     const template = typeof config.urlTemplate === 'string' ? config.urlTemplate : undefined;
     const base = method === '_OTHER' ? 'HTTP' : method;

@@ -9,7 +9,7 @@ import {
   runWithContext,
   TraceContext,
 } from '../core/trace-context.js';
-import { isPromiseLike, recordError, type Tracer } from '../core/tracer.js';
+import { runAndEnd, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type AttributesInput, type Span } from '../core/types.js';
 import { FieldRedactor } from './log-fields.js';
 import { logPipelineFor } from './log-pipeline.js';
@@ -265,32 +265,6 @@ function toTags(tags: RunOptions['tags']): string[] | undefined {
 function defaultName(options: RunOptions): string {
   const parts = [options.workflow, options.stage, options.job].filter((p) => p !== undefined);
   return parts.length === 0 ? 'run' : `run ${parts.join('/')}`;
-}
-
-function runAndEnd<R>(span: Span, fn: () => R): R {
-  let result: R;
-  try {
-    result = fn();
-  } catch (error) {
-    recordError(span, error);
-    span.end();
-    throw error;
-  }
-  if (isPromiseLike(result)) {
-    return result.then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        recordError(span, error);
-        span.end();
-        throw error;
-      },
-    ) as R;
-  }
-  span.end();
-  return result;
 }
 
 function describe(value: unknown): string {

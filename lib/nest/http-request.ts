@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Baggage } from '../core/baggage.js';
+import { httpMethodOf } from '../core/http-method.js';
 import type { PropagationState } from '../core/propagation/text-map-propagator.js';
 import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
@@ -25,18 +26,6 @@ type RequestWithState = IncomingMessage & {
   route?: { path?: unknown };
 };
 
-const KNOWN_METHODS = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-  'QUERY',
-]);
 /** Where the correlation id is kept on server spans (no semantic convention exists for it). */
 export const CORRELATION_ID_ATTRIBUTE = 'correlation.id';
 
@@ -75,7 +64,7 @@ export function beginHttpRequest(
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const rawMethod = req.method ?? 'GET';
-  const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+  const method = httpMethodOf(rawMethod);
 
   let span: Span | undefined;
   if (!config.isIgnoredRoute(path)) {

@@ -13,6 +13,10 @@ export interface HttpSenderOptions {
   timeoutMs?: number;
   /** gzip the body and send `content-encoding: gzip`. @default false */
   compression?: 'gzip' | 'none';
+  /** @default 'POST' */
+  method?: string;
+  /** Failure statuses worth retrying. @default OTLP_RETRYABLE_STATUS (429, 502, 503, 504) */
+  retryableStatus?: ReadonlySet<number>;
 }
 
 export interface HttpSendResult extends ExportResult {
@@ -23,19 +27,21 @@ export interface HttpSendResult extends ExportResult {
 }
 
 /** Statuses worth retrying, per the OTLP/HTTP specification. */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+export const OTLP_RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
- * Sends one POST body and classifies the outcome for the batch processor: success,
- * retryable failure (network error, timeout, 429/502/503/504, with Retry-After), or a
- * final failure. Never throws and never rejects.
+ * Sends one request body (POST unless told otherwise) and classifies the outcome for the
+ * batch processor: success, retryable failure (network error, timeout, a status in
+ * `retryableStatus`, with Retry-After), or a final failure. `send` never rejects.
  */
 export class HttpSender {
   private readonly url: URL;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly gzip: boolean;
+  private readonly method: string;
+  private readonly retryableStatus: ReadonlySet<number>;
 
   constructor(options: HttpSenderOptions) {
     this.url = new URL(options.url);
@@ -45,6 +51,8 @@ export class HttpSender {
     this.headers = { ...options.headers };
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.gzip = options.compression === 'gzip';
+    this.method = options.method ?? 'POST';
+    this.retryableStatus = new Set(options.retryableStatus ?? OTLP_RETRYABLE_STATUS);
   }
 
   get endpoint(): string {
@@ -77,9 +85,16 @@ export class HttpSender {
         resolve(result);
       };
       const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(this.url, { method: 'POST', headers, timeout: this.timeoutMs }, (res) =>
-        readResponse(res, finish),
-      );
+      let req;
+      try {
+        req = send(this.url, { method: this.method, headers, timeout: this.timeoutMs }, (res) =>
+          readResponse(res, this.retryableStatus, finish),
+        );
+      } catch (error) {
+        // An invalid header value, say: a configuration fault, not worth retrying.
+        finish({ code: ExportResultCode.FAILED, error: asError(error) });
+        return;
+      }
       req.on('timeout', () => {
         req.destroy(new Error(`request to ${this.url.host} timed out after ${this.timeoutMs} ms`));
       });
@@ -89,7 +104,11 @@ export class HttpSender {
   }
 }
 
-function readResponse(res: IncomingMessage, finish: (r: HttpSendResult) => void): void {
+function readResponse(
+  res: IncomingMessage,
+  retryableStatus: ReadonlySet<number>,
+  finish: (r: HttpSendResult) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   res.on('data', (chunk: Buffer) => {
@@ -104,7 +123,7 @@ function readResponse(res: IncomingMessage, finish: (r: HttpSendResult) => void)
       finish({ code: ExportResultCode.SUCCESS, statusCode, body });
       return;
     }
-    const retryable = RETRYABLE_STATUS.has(statusCode);
+    const retryable = retryableStatus.has(statusCode);
     finish({
       code: ExportResultCode.FAILED,
       statusCode,

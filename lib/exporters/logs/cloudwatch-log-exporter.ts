@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { InFlightRequests } from '../../core/exporters/in-flight-requests.js';
 import { ExportResultCode, SUCCESS, type ExportResult } from '../../core/span-exporter.js';
 import type { LogExporter, LogRecord } from '../../logging/log-record.js';
 import { ChunkedDelivery } from './chunked-delivery.js';
@@ -99,10 +100,9 @@ export class CloudWatchLogExporter implements LogExporter {
   private readonly options: CloudWatchLogExporterOptions;
   private readonly limits: CloudWatchLimits;
   private readonly delivery = new ChunkedDelivery<CloudWatchLogEvent[]>();
-  private readonly inFlight = new Set<Promise<ExportResult>>();
+  private readonly requests = new InFlightRequests(OWNER);
   private started:
     Promise<{ sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike }> | undefined;
-  private stopped = false;
   private rejected = 0;
 
   constructor(
@@ -171,26 +171,18 @@ export class CloudWatchLogExporter implements LogExporter {
   }
 
   export(records: readonly LogRecord[]): Promise<ExportResult> {
-    if (this.stopped) {
-      return Promise.resolve({
-        code: ExportResultCode.FAILED,
-        error: new Error(`${OWNER}: export called after shutdown`),
-      });
-    }
+    const refused = this.requests.refusal();
+    if (refused !== undefined) return Promise.resolve(refused);
     if (records.length === 0) return Promise.resolve(SUCCESS);
-    const sent = this.send(records);
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-    return sent;
+    return this.requests.track(this.send(records));
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all(this.inFlight);
+    await this.requests.waitAll();
   }
 
   async shutdown(): Promise<void> {
-    this.stopped = true;
-    await this.forceFlush();
+    await this.requests.stop();
     const started = await this.started?.catch(() => undefined);
     started?.client.destroy();
   }

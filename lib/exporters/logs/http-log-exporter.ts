@@ -1,10 +1,21 @@
+import { HttpSender } from '../../core/exporters/http-sender.js';
+import { InFlightRequests } from '../../core/exporters/in-flight-requests.js';
 import { ExportResultCode, SUCCESS, type ExportResult } from '../../core/span-exporter.js';
 import type { LogExporter, LogRecord } from '../../logging/log-record.js';
 import { ChunkedDelivery } from './chunked-delivery.js';
-import { LogHttpSender, type LogHttpSenderOptions } from './log-http-sender.js';
 
 /** What every HTTP log exporter is given by its subclass. */
-export interface HttpLogTransport extends LogHttpSenderOptions {
+export interface HttpLogTransport {
+  url: string;
+  /** @default 'POST' */
+  method?: string;
+  headers?: Record<string, string>;
+  /** Per-request deadline in ms. */
+  timeoutMs: number;
+  /** gzip the body and send `content-encoding: gzip`. */
+  compression: 'gzip' | 'none';
+  /** Statuses worth retrying besides 429 and 5xx ones. @default [408] */
+  retryableStatus?: readonly number[];
   contentType: string;
 }
 
@@ -16,19 +27,26 @@ export interface HttpLogTransport extends LogHttpSenderOptions {
  */
 export abstract class HttpLogExporter implements LogExporter {
   readonly url: string;
-  private readonly sender: LogHttpSender;
+  private readonly sender: HttpSender;
   private readonly contentType: string;
   private readonly method: string;
   private readonly delivery = new ChunkedDelivery<string | Uint8Array>();
-  private readonly inFlight = new Set<Promise<ExportResult>>();
-  private stopped = false;
+  private readonly requests: InFlightRequests;
 
   protected constructor(
     private readonly owner: string,
     transport: HttpLogTransport,
   ) {
-    this.sender = new LogHttpSender(transport);
-    this.url = this.sender.url.href;
+    this.requests = new InFlightRequests(owner);
+    this.sender = new HttpSender({
+      url: transport.url,
+      method: transport.method,
+      headers: transport.headers,
+      timeoutMs: transport.timeoutMs,
+      compression: transport.compression,
+      retryableStatus: logRetryableStatus(transport.retryableStatus ?? [408]),
+    });
+    this.url = this.sender.endpoint;
     this.contentType = transport.contentType;
     this.method = transport.method ?? 'POST';
   }
@@ -37,12 +55,8 @@ export abstract class HttpLogExporter implements LogExporter {
   protected abstract encode(records: readonly LogRecord[]): (string | Uint8Array)[];
 
   export(records: readonly LogRecord[]): Promise<ExportResult> {
-    if (this.stopped) {
-      return Promise.resolve({
-        code: ExportResultCode.FAILED,
-        error: new Error(`${this.owner}: export called after shutdown`),
-      });
-    }
+    const refused = this.requests.refusal();
+    if (refused !== undefined) return Promise.resolve(refused);
     if (records.length === 0) return Promise.resolve(SUCCESS);
     let bodies: (string | Uint8Array)[];
     try {
@@ -56,21 +70,19 @@ export abstract class HttpLogExporter implements LogExporter {
         ),
       });
     }
-    const sent = this.delivery.deliver(records, bodies, (body) => this.sendOne(body));
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-    return sent;
+    return this.requests.track(
+      this.delivery.deliver(records, bodies, (body) => this.sendOne(body)),
+    );
   }
 
   /** Waits for requests already sent; nothing else is buffered here. */
   async forceFlush(): Promise<void> {
-    await Promise.all(this.inFlight);
+    await this.requests.waitAll();
   }
 
   /** Later exports fail at once; requests already sent are awaited. */
   async shutdown(): Promise<void> {
-    this.stopped = true;
-    await this.forceFlush();
+    await this.requests.stop();
   }
 
   private async sendOne(body: string | Uint8Array): Promise<ExportResult> {
@@ -87,6 +99,13 @@ export abstract class HttpLogExporter implements LogExporter {
     if (result.retryAfterMs !== undefined) outcome.retryAfterMs = result.retryAfterMs;
     return outcome;
   }
+}
+
+/** Log platforms ask for retries on 429 and every 5xx, unlike OTLP's shorter list. */
+function logRetryableStatus(extra: readonly number[]): Set<number> {
+  const statuses = new Set([429, ...extra]);
+  for (let status = 500; status < 600; status++) statuses.add(status);
+  return statuses;
 }
 
 function messageOf(error: unknown): string {

@@ -6,6 +6,7 @@ import {
 } from '../../span-exporter.js';
 import type { ReadableSpan } from '../../types.js';
 import { HttpSender } from '../http-sender.js';
+import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeOtlpJson } from './otlp-json-encoder.js';
 import { encodeOtlpProtobuf } from './otlp-protobuf-encoder.js';
 
@@ -92,9 +93,8 @@ export class OtlpHttpExporter implements SpanExporter {
   /** The URL for error messages: no credentials or query string. */
   private readonly target: string;
   private readonly onPartialSuccess: ((partialSuccess: OtlpPartialSuccess) => void) | undefined;
-  private readonly inFlight = new Set<Promise<OtlpExportResult>>();
+  private readonly requests = new InFlightRequests('OtlpHttpExporter');
   private partialSuccess: OtlpPartialSuccess | undefined;
-  private stopped = false;
 
   constructor(options: OtlpHttpExporterOptions = {}) {
     validateOptions(options);
@@ -127,29 +127,20 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   export(spans: readonly ReadableSpan[]): Promise<OtlpExportResult> {
-    if (this.stopped) {
-      return Promise.resolve({
-        code: ExportResultCode.FAILED,
-        error: new Error('OtlpHttpExporter: export called after shutdown'),
-        retryable: false,
-      });
-    }
+    const refused = this.requests.refusal();
+    if (refused !== undefined) return Promise.resolve({ ...refused, retryable: false });
     if (spans.length === 0) return Promise.resolve(SUCCESS);
-    const pending = this.send(spans);
-    this.inFlight.add(pending);
-    void pending.then(() => this.inFlight.delete(pending));
-    return pending;
+    return this.requests.track(this.send(spans));
   }
 
   /** Waits for the requests already sent. */
   async forceFlush(): Promise<void> {
-    await Promise.all(this.inFlight);
+    await this.requests.waitAll();
   }
 
   /** Later exports fail at once; requests already sent are awaited (each within `timeoutMs`). */
   async shutdown(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.inFlight);
+    await this.requests.stop();
   }
 
   /** Never rejects: every failure is a result. */

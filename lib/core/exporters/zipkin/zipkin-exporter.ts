@@ -6,6 +6,7 @@ import {
 } from '../../span-exporter.js';
 import type { ReadableSpan } from '../../types.js';
 import { HttpSender } from '../http-sender.js';
+import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeZipkinJson } from './zipkin-format.js';
 
 export interface ZipkinExporterOptions {
@@ -37,8 +38,7 @@ export class ZipkinExporter implements SpanExporter {
   readonly url: string;
   private readonly sender: HttpSender;
   private readonly serviceName: string | undefined;
-  private readonly inFlight = new Set<Promise<ExportResult>>();
-  private stopped = false;
+  private readonly requests = new InFlightRequests('ZipkinExporter');
 
   constructor(options: ZipkinExporterOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -67,12 +67,8 @@ export class ZipkinExporter implements SpanExporter {
   }
 
   export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
-    if (this.stopped) {
-      return Promise.resolve({
-        code: ExportResultCode.FAILED,
-        error: new Error('ZipkinExporter: export called after shutdown'),
-      });
-    }
+    const refused = this.requests.refusal();
+    if (refused !== undefined) return Promise.resolve(refused);
     if (spans.length === 0) return Promise.resolve(SUCCESS);
     let body: string;
     try {
@@ -85,21 +81,17 @@ export class ZipkinExporter implements SpanExporter {
         }),
       });
     }
-    const sent = this.send(body);
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-    return sent;
+    return this.requests.track(this.send(body));
   }
 
   /** Waits for requests already sent; nothing else is buffered here. */
   async forceFlush(): Promise<void> {
-    await Promise.all(this.inFlight);
+    await this.requests.waitAll();
   }
 
   /** Later exports fail at once; requests already sent are awaited. */
   async shutdown(): Promise<void> {
-    this.stopped = true;
-    await this.forceFlush();
+    await this.requests.stop();
   }
 
   private async send(body: string): Promise<ExportResult> {
