@@ -1,34 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevtoolsTraceList } from '../../lib/index.js';
+import { ROOT, SAMPLE_MAIN, ensureSampleBuilt, isAlive } from '../fixtures/sample-app-build.js';
 
 // The trace viewer in a real browser (Debian's chromium, driven by playwright-core)
 // against the real sample app: `node sample-app/dist/main.js` starts the gateway (which
 // serves the viewer) and the catalog (another process, which sends its spans to the
 // gateway's viewer), and the test sends the requests the sample's README suggests.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const SAMPLE_SRC = join(ROOT, 'sample-app/src');
-const SAMPLE_DIST = join(ROOT, 'sample-app/dist');
-const SAMPLE_MAIN = join(SAMPLE_DIST, 'main.js');
 const CHROMIUM = '/usr/bin/chromium';
 const VIEWER_PATH = '/_tracing';
 const SCREENSHOT = join(ROOT, 'test/artifacts/devtools.png');
@@ -38,83 +23,6 @@ const BROWSE = 'browse-1';
 /** sample-app/src/main.ts gives each service this long to close before it exits anyway. */
 const SAMPLE_SHUTDOWN_MS = 7_000;
 const KILL_AFTER_MS = SAMPLE_SHUTDOWN_MS + 3_000;
-
-// ---- Building the sample app ----
-
-/** Runs `node ...args` in the repository root; SIGKILLs it (by pid) after `timeoutMs`. */
-function runNode(
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => {
-      output += `\n[test] killed after ${timeoutMs} ms\n`;
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-async function tsc(...args: string[]): Promise<void> {
-  const run = await runNode([TSC, ...args], 120_000);
-  if (run.code !== 0) throw new Error(`tsc ${args.join(' ')} failed:\n${run.output}`);
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile());
-}
-
-/** True when a source file (or the project file) is newer than what it compiles to. */
-function sampleIsStale(): boolean {
-  if (!existsSync(SAMPLE_MAIN)) return true;
-  const project = statSync(join(ROOT, 'sample-app/tsconfig.json')).mtimeMs;
-  return filesUnder(SAMPLE_SRC)
-    .filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))
-    .some((source) => {
-      const output = join(SAMPLE_DIST, relative(SAMPLE_SRC, source)).replace(/\.ts$/, '.js');
-      if (!existsSync(output)) return true;
-      const built = statSync(output).mtimeMs;
-      return built < statSync(source).mtimeMs || built < project;
-    });
-}
-
-/**
- * Compiles the sample next to sample-app/dist (same depth, so the source maps hold), then
- * renames each file into place: another test file starting the sample meanwhile reads
- * either the old file or the new one, never a half-written one.
- */
-async function buildSample(): Promise<void> {
-  const staging = join(ROOT, `sample-app/.dist-build-${process.pid}`);
-  try {
-    await tsc('-p', 'sample-app/tsconfig.json', '--outDir', staging);
-    for (const file of filesUnder(staging)) {
-      const target = join(SAMPLE_DIST, relative(staging, file));
-      mkdirSync(dirname(target), { recursive: true });
-      renameSync(file, target);
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-}
-
-async function ensureSampleBuilt(): Promise<void> {
-  // `npm test` builds the library first; a bare `vitest run` on a fresh clone has no dist/.
-  if (!existsSync(join(ROOT, 'dist/index.js'))) await tsc('-p', 'tsconfig.build.json');
-  if (sampleIsStale()) await buildSample();
-}
 
 // ---- The sample app, one `node sample-app/dist/main.js` stopped by its pid ----
 
@@ -133,15 +41,6 @@ async function freePorts(count: number): Promise<number[]> {
     );
   } finally {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

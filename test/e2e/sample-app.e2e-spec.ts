@@ -1,67 +1,17 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureSampleBuilt, isAlive, runNode, type NodeRun } from '../fixtures/sample-app-build.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const DEMO_TIMEOUT_MS = 30_000;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/** Runs `node ...args` in the repository root; SIGKILLs it (by pid) after `timeoutMs`. */
-function runNode(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => {
-      output += `\n[test] killed after ${timeoutMs} ms\n`;
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output });
-    });
-  });
-}
-
-async function tsc(project: string): Promise<void> {
-  const run = await runNode([TSC, '-p', project], 120_000);
-  if (run.code !== 0) throw new Error(`tsc -p ${project} failed:\n${run.output}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('sample app demo', () => {
-  let demo: Run;
+  let demo: NodeRun;
 
   beforeAll(async () => {
-    // `npm test` builds the library first; a bare `vitest run` on a fresh clone has no dist/.
-    if (!existsSync(`${ROOT}dist/index.js`)) await tsc('tsconfig.build.json');
-    await tsc('sample-app/tsconfig.json');
-    demo = await runNode(['sample-app/dist/demo.js'], DEMO_TIMEOUT_MS);
+    await ensureSampleBuilt();
+    demo = await runNode(['sample-app/dist/demo.js'], DEMO_TIMEOUT_MS, {
+      ...process.env,
+      NO_COLOR: '1',
+    });
   }, 180_000);
 
   it('exits 0 after every request answered as expected', () => {
