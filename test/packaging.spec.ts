@@ -122,6 +122,17 @@ const EXPECTED_HTTP_EXPORTS = [
   'instrumentServerResponse',
 ];
 
+/** Runtime exports of the "./testing" subpath (the testing kit). */
+const EXPECTED_TESTING_EXPORTS = [
+  'createTracingTestingModule',
+  'expectAttributes',
+  'expectParent',
+  'findSpan',
+  'findSpans',
+  'overrideTracingExporters',
+  'waitForTrace',
+];
+
 function filesUnder(dir: string, suffix: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[])
     .filter((file) => file.endsWith(suffix))
@@ -222,6 +233,15 @@ describe('package (built dist)', () => {
        console.log(JSON.stringify(Object.keys(api).sort()));`,
     );
     expect(JSON.parse(stdout)).toEqual(EXPECTED_HTTP_EXPORTS.toSorted());
+  });
+
+  it('exposes the ./testing subpath with exactly its export list', async () => {
+    const stdout = await nodeEval(
+      'module',
+      `const api = await import(${JSON.stringify(`${PACKAGE.name}/testing`)});
+       console.log(JSON.stringify(Object.keys(api).sort()));`,
+    );
+    expect(JSON.parse(stdout)).toEqual(EXPECTED_TESTING_EXPORTS.toSorted());
   });
 
   it('never reaches the optional peers axios and @nestjs/axios from the main entry', () => {
