@@ -150,27 +150,27 @@ export class MetricsRegistry {
   }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): CounterFamily {
-    return this.add(
-      new MetricFamily(
-        name,
-        help,
-        'counter',
-        this.checkLabels(name, labelNames),
-        (labels) => new Counter(labels),
-        this.maxSeries,
-        this.onOverflow,
-      ),
-    );
+    return this.scalar(name, help, 'counter', labelNames, (labels) => new Counter(labels));
   }
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): GaugeFamily {
+    return this.scalar(name, help, 'gauge', labelNames, (labels) => new Gauge(labels));
+  }
+
+  private scalar<S extends Counter | Gauge>(
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    labelNames: readonly string[],
+    make: (labels: MetricLabels) => S,
+  ): MetricFamily<S> {
     return this.add(
       new MetricFamily(
         name,
         help,
-        'gauge',
+        type,
         this.checkLabels(name, labelNames),
-        (labels) => new Gauge(labels),
+        make,
         this.maxSeries,
         this.onOverflow,
       ),
