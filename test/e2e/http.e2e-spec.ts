@@ -215,6 +215,17 @@ describe.each(PLATFORMS)('HTTP tracing on %s', (platform) => {
     expect(server!.attributes['url.path']).toBe('/no/such/route');
   });
 
+  it('records a method outside the HTTP conventions list as _OTHER with the original name', async () => {
+    const res = await request(url).purge('/users/1');
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    const [server] = await trace(1);
+    expect(server!.name).toMatch(/^HTTP( |$)/);
+    expectAttributes(server!, {
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'PURGE',
+    });
+  });
+
   it('injects the correlation id and current span into handler parameters', async () => {
     const res = await request(url).get('/params').set('x-correlation-id', 'param-1').expect(200);
     const [server] = await trace(1);
