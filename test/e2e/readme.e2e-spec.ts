@@ -44,6 +44,15 @@ describe('README examples', () => {
     );
   });
 
+  it('quotes the TracedHttpService example exactly as test/types/readme-http-example.ts, which typecheck compiles', () => {
+    const file = readFileSync(new URL('../types/readme-http-example.ts', import.meta.url), 'utf8');
+    expect(
+      codeBlockStartingWith(
+        "import { Injectable, Module } from '@nestjs/common';\nimport { firstValueFrom }",
+      ),
+    ).toBe(file);
+  });
+
   it('runs the quick start: a correlation id header and a printed trace tree', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
