@@ -9,7 +9,7 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { clearGlobalTracer, setGlobalTracer } from './core/global-tracer.js';
 import type { SpanExporter } from './core/span-exporter.js';
 import { Tracer } from './core/tracer.js';
@@ -17,7 +17,9 @@ import { ConsoleSpanExporter } from './core/exporters/console-span-exporter.js';
 import { InMemorySpanExporter } from './core/exporters/in-memory-span-exporter.js';
 import type { ResolvedTracingConfig } from './nest/tracing-config.js';
 import { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
-import { TracingInterceptor } from './nest/tracing.interceptor.js';
+import { installHttpTracing } from './nest/http-platform.js';
+import { recordHttpExceptions } from './nest/http-exceptions.js';
+import { tracingInterceptorProvider } from './nest/tracing.interceptor.js';
 import { exporterClassProviders, tracingProviders } from './nest/tracing.providers.js';
 import { TracingService } from './nest/tracing.service.js';
 import { FEATURE_EXPORTS, FEATURE_PROVIDERS, TRACING_FEATURES } from './nest/tracing.features.js';
@@ -47,8 +49,9 @@ export type TracingModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
 /**
  * Distributed tracing for the whole app: import once, in the root module.
  *
- * Registers the request interceptor globally, applies the context middleware to every
- * route, and flushes exporters on shutdown.
+ * Traces HTTP requests from the platform's own hooks (Express, Fastify; other adapters
+ * get the context middleware), registers the interceptor globally when the app has
+ * message or WebSocket handlers, and flushes exporters on shutdown.
  */
 @Module({
   providers: [
@@ -56,7 +59,7 @@ export type TracingModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
     ...FEATURE_PROVIDERS,
     TracingService,
     TracingContextMiddleware,
-    { provide: APP_INTERCEPTOR, useClass: TracingInterceptor },
+    tracingInterceptorProvider,
   ],
   exports: EXPORTS,
 })
@@ -69,6 +72,7 @@ export class TracingModule
   constructor(
     private readonly tracer: Tracer,
     @Inject(TRACING_CONFIG) private readonly config: ResolvedTracingConfig,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
   }
@@ -99,7 +103,12 @@ export class TracingModule
 
   configure(consumer: MiddlewareConsumer): void {
     if (!this.config.enabled) return;
-    if (this.config.mountMiddleware) {
+    recordHttpExceptions();
+    const adapter = this.adapterHost.httpAdapter;
+    if (
+      this.config.mountMiddleware &&
+      (adapter === undefined || !installHttpTracing(adapter, this.tracer, this.config))
+    ) {
       // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).
       consumer.apply(TracingContextMiddleware).forRoutes('{*path}');
     }

@@ -45,7 +45,7 @@ let shutdown = async () => {};
 
 if (variant === 'ours') {
   const { TracingModule, Traced } = await import('nestjs-tracing');
-  decorate(UsersService, 'find', Traced());
+  if (!process.env.BENCH_NO_TRACED) decorate(UsersService, 'find', Traced());
   imports.push(
     TracingModule.forRoot({
       serviceName: 'bench',
@@ -61,6 +61,17 @@ if (variant === 'ours') {
   shutdown = wiring.shutdown;
 }
 
+// Experiments (bench/README.md): a global interceptor that does nothing, to price Nest's
+// interceptor pipeline on its own; BENCH_NO_TRACED leaves the service method undecorated.
+if (process.env.BENCH_NOOP_INTERCEPTOR) {
+  const { APP_INTERCEPTOR } = await import('@nestjs/core');
+  class PassThrough {
+    intercept(_context, next) {
+      return next.handle();
+    }
+  }
+  providers.push({ provide: APP_INTERCEPTOR, useClass: PassThrough });
+}
 class AppModule {}
 Module({ imports, controllers: [UsersController], providers })(AppModule);
 

@@ -1,15 +1,21 @@
 import {
-  HttpException,
   Inject,
   Injectable,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
+  type Provider,
 } from '@nestjs/common';
+import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Baggage } from '../core/baggage.js';
-import { ROOT_CONTEXT, runWithContext, type TraceContext } from '../core/trace-context.js';
+import {
+  currentContext,
+  ROOT_CONTEXT,
+  runWithContext,
+  type TraceContext,
+} from '../core/trace-context.js';
 import { recordError, Tracer } from '../core/tracer.js';
 import { SpanKind, type Span } from '../core/types.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
@@ -62,6 +68,11 @@ export class TracingInterceptor implements NestInterceptor {
     }
   }
 
+  /**
+   * HTTP requests are opened by the platform hooks (see http-platform.ts); this runs only
+   * when the interceptor is registered anyway (an app that also has message or WebSocket
+   * handlers) or when the hooks are off (`mountMiddleware: false`).
+   */
   private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
@@ -70,22 +81,17 @@ export class TracingInterceptor implements NestInterceptor {
       getRequestState(raw) ??
       beginHttpRequest(raw, rawResponse(http.getResponse()), this.tracer, this.config);
     const span = state.span;
-    if (span !== undefined) {
-      const route = routeTemplate(req);
-      if (route !== undefined) {
-        state.route = route;
-        span.updateName(`${raw.method ?? 'HTTP'} ${route}`);
-      }
-      if (span.isRecording()) {
-        span.setAttribute('nestjs.controller', context.getClass().name);
-        span.setAttribute('nestjs.handler', context.getHandler().name);
-      }
+    if (span !== undefined && span.isRecording()) {
+      state.route ??= routeTemplate(req);
+      span.setAttribute('nestjs.controller', context.getClass().name);
+      span.setAttribute('nestjs.handler', context.getHandler().name);
     }
-    // The HTTP span is ended by the response, not here: filters may still change the status.
-    const onError = (s: Span, error: unknown) => {
-      state.errorRecorded = recordHttpError(s, error);
-    };
-    return runHandler(state.context, next, span, onError, false);
+    // The span is ended by the response (filters may still change the status), and errors
+    // are recorded by Nest's exception layer (http-exceptions.ts).
+    if (currentContext() === state.context) return next.handle();
+    return new Observable<unknown>((subscriber) =>
+      runWithContext(state.context, () => next.handle().subscribe(subscriber)),
+    );
   }
 
   private interceptMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -138,57 +144,32 @@ export class TracingInterceptor implements NestInterceptor {
       span.spanContext().traceId;
     span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
     const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-    return runHandler(ctx, next, span, recordError, true);
+    return runUnit(ctx, next, span);
   }
 }
 
-/** Subscribes to the handler inside `ctx`; records errors; optionally ends the span. */
-function runHandler(
-  ctx: TraceContext,
-  next: CallHandler,
-  span: Span | undefined,
-  onError: (span: Span, error: unknown) => void,
-  endSpan: boolean,
-): Observable<unknown> {
+/** Subscribes to the handler inside `ctx`; records an error; ends the span. */
+function runUnit(ctx: TraceContext, next: CallHandler, span: Span): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     const subscription = runWithContext(ctx, () =>
       next.handle().subscribe({
         next: (value) => subscriber.next(value),
         error: (error: unknown) => {
-          if (span !== undefined) {
-            onError(span, error);
-            if (endSpan) span.end();
-          }
+          recordError(span, error);
+          span.end();
           subscriber.error(error);
         },
         complete: () => {
-          if (endSpan) span?.end();
+          span.end();
           subscriber.complete();
         },
       }),
     );
     return () => {
       subscription.unsubscribe();
-      if (endSpan) span?.end();
+      span.end();
     };
   });
-}
-
-/**
- * 4xx are the client's fault: an event on the span, not an error status (OTel HTTP
- * conventions). Returns whether an error status was set.
- */
-function recordHttpError(span: Span, error: unknown): boolean {
-  if (error instanceof HttpException && error.getStatus() < 500) {
-    span.recordException(error);
-    return false;
-  }
-  recordError(span, error);
-  span.setAttribute(
-    'error.type',
-    error instanceof Error ? error.constructor.name || error.name : typeof error,
-  );
-  return true;
 }
 
 function rawResponse(res: unknown): ServerResponse {
@@ -211,4 +192,59 @@ function patternName(pattern: unknown): string | undefined {
   } catch {
     return String(pattern);
   }
+}
+
+const WS_GATEWAY_METADATA = 'websockets:is_gateway';
+
+interface ModuleLike {
+  controllers: Map<unknown, { metatype?: unknown }>;
+  providers: Map<unknown, { metatype?: unknown }>;
+}
+
+/**
+ * The global interceptor, or null when the app has nothing it would trace: any global
+ * interceptor puts rxjs and an AsyncResource into every HTTP request's pipeline, and HTTP
+ * is traced by the platform hooks. Nest skips a null global enhancer.
+ */
+export const tracingInterceptorProvider: Provider = {
+  provide: APP_INTERCEPTOR,
+  useFactory: (config: ResolvedTracingConfig, tracer: Tracer, modules: ModulesContainer) =>
+    config.enabled &&
+    (!config.mountMiddleware ||
+      hasMessageOrGatewayHandlers(modules.values() as Iterable<ModuleLike>))
+      ? new TracingInterceptor(config, tracer)
+      : null,
+  inject: [TRACING_CONFIG, Tracer, ModulesContainer],
+};
+
+/** Whether any controller has @MessagePattern/@EventPattern handlers or any provider is a gateway. */
+export function hasMessageOrGatewayHandlers(modules: Iterable<ModuleLike>): boolean {
+  for (const module of modules) {
+    for (const { metatype } of module.providers.values()) {
+      if (typeof metatype === 'function' && Reflect.getMetadata(WS_GATEWAY_METADATA, metatype)) {
+        return true;
+      }
+    }
+    for (const { metatype } of module.controllers.values()) {
+      if (typeof metatype === 'function' && hasPatternHandler(metatype.prototype as object)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+function hasPatternHandler(proto: object | null): boolean {
+  for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const key of Object.getOwnPropertyNames(p)) {
+      const value = Object.getOwnPropertyDescriptor(p, key)?.value as unknown;
+      if (
+        typeof value === 'function' &&
+        Reflect.getMetadata(PATTERN_METADATA, value) !== undefined
+      ) {
+        return true;
+      }
+    }
+  }
+  return false;
 }

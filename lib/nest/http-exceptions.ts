@@ -1,0 +1,61 @@
+import { HttpException } from '@nestjs/common';
+import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
+import type { IncomingMessage } from 'node:http';
+import { recordError } from '../core/tracer.js';
+import type { Span } from '../core/types.js';
+import { getRequestState } from './http-request.js';
+
+const RECORDING = Symbol.for('nestjs-tracing.exceptions-handler');
+
+interface ArgumentsHostLike {
+  getArgByIndex(index: number): unknown;
+}
+
+type NextFn = (this: unknown, exception: unknown, host: ArgumentsHostLike) => unknown;
+
+/**
+ * Records what reaches Nest's HTTP exception layer (thrown by a handler, guard, pipe or
+ * interceptor) on the request's server span, before the filters answer it. Nest has no
+ * hook there, so `ExceptionsHandler#next` is wrapped once per process; requests this
+ * library does not trace pass through untouched.
+ */
+export function recordHttpExceptions(): void {
+  const proto = ExceptionsHandler.prototype as unknown as { next: NextFn; [RECORDING]?: true };
+  if (proto[RECORDING] || typeof proto.next !== 'function') return;
+  const next = proto.next;
+  proto.next = function recordingNext(this: unknown, exception, host) {
+    try {
+      noteException(exception, host);
+    } catch {
+      // Tracing never changes how the app answers an error.
+    }
+    return next.call(this, exception, host);
+  };
+  proto[RECORDING] = true;
+}
+
+function noteException(exception: unknown, host: ArgumentsHostLike): void {
+  const req = host.getArgByIndex(0) as (IncomingMessage & { raw?: IncomingMessage }) | undefined;
+  if (req === undefined || req === null) return;
+  const state = getRequestState(req.raw ?? req);
+  const span = state?.span;
+  if (span === undefined || !span.isRecording()) return;
+  if (recordHttpError(span, exception)) state!.errorRecorded = true;
+}
+
+/**
+ * 4xx are the client's fault: an event on the span, not an error status (OTel HTTP
+ * conventions). Returns whether an error status was set.
+ */
+export function recordHttpError(span: Span, error: unknown): boolean {
+  if (error instanceof HttpException && error.getStatus() < 500) {
+    span.recordException(error);
+    return false;
+  }
+  recordError(span, error);
+  span.setAttribute(
+    'error.type',
+    error instanceof Error ? error.constructor.name || error.name : typeof error,
+  );
+  return true;
+}
