@@ -89,7 +89,8 @@ export function beginHttpRequest(
   r[REQUEST_STATE] = state;
   if (span?.isRecording()) {
     instrumentServerResponse(res, span);
-    res.once('close', () => endHttpSpan(span, state, r, res, method));
+    // 'close' comes once per response: `on` spares the once-wrapper and its removal.
+    res.on('close', () => endHttpSpan(span, state, r, res, method));
   }
   return state;
 }
