@@ -1,9 +1,9 @@
 import { HttpException } from '@nestjs/common';
 import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordError } from '../core/tracer.js';
 import type { Span } from '../core/types.js';
-import { getRequestState } from './http-request.js';
+import { echoCorrelationId, getRequestState } from './http-request.js';
 
 const RECORDING = Symbol.for('nestjs-tracing.exceptions-handler');
 
@@ -14,8 +14,9 @@ interface ArgumentsHostLike {
 type NextFn = (this: unknown, exception: unknown, host: ArgumentsHostLike) => unknown;
 
 /**
- * Records what reaches Nest's HTTP exception layer (thrown by a handler, guard, pipe or
- * interceptor) on the request's server span, before the filters answer it. Nest has no
+ * Records what reaches Nest's HTTP exception layer (thrown by a handler, guard, pipe,
+ * interceptor or middleware) on the request's server span, before the filters answer it,
+ * and echoes the correlation id on an error answered before the platform hook set it. Nest has no
  * hook there, so `ExceptionsHandler#next` is wrapped once per process; requests this
  * library does not trace pass through untouched.
  */
@@ -38,9 +39,12 @@ function noteException(exception: unknown, host: ArgumentsHostLike): void {
   const req = host.getArgByIndex(0) as (IncomingMessage & { raw?: IncomingMessage }) | undefined;
   if (req === undefined || req === null) return;
   const state = getRequestState(req.raw ?? req);
-  const span = state?.span;
+  if (state === undefined) return;
+  const res = host.getArgByIndex(1) as (ServerResponse & { raw?: ServerResponse }) | undefined;
+  if (res) echoCorrelationId(state, res.raw ?? res);
+  const span = state.span;
   if (span === undefined || !span.isRecording()) return;
-  if (recordHttpError(span, exception)) state!.errorRecorded = true;
+  if (recordHttpError(span, exception)) state.errorRecorded = true;
 }
 
 /**

@@ -36,6 +36,7 @@ interface FastifyRequestLike {
 
 interface FastifyReplyLike {
   raw: ServerResponse;
+  header(name: string, value: string): unknown;
 }
 
 type FastifyHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void;
@@ -68,8 +69,13 @@ export function installHttpTracing(
 ): boolean {
   const type = adapter.getType();
   if (type !== 'express' && type !== 'fastify') return false;
+  // Fastify writes its own headers on Node's fast path only when nothing was set on the
+  // raw response first (a header set there costs about 3 µs a request): the onRequest
+  // hook echoes the correlation id through the reply instead (and Nest's exception layer,
+  // for a request answered with an error before that hook: http-exceptions.ts).
+  const echo = type === 'express';
   const begin = (req: IncomingMessage, res: ServerResponse): HttpRequestState =>
-    getRequestState(req) ?? beginHttpRequest(req, res, tracer, config);
+    getRequestState(req) ?? beginHttpRequest(req, res, tracer, config, echo);
   const server = adapter.getHttpServer() as Server | undefined;
   if (server !== undefined && typeof server.listeners === 'function') wrapServer(server, begin);
   if (type === 'express') {
@@ -85,6 +91,11 @@ export function installHttpTracing(
       const state = begin(request.raw, reply.raw);
       const url = request.routeOptions?.url;
       if (typeof url === 'string') state.route = url;
+      const correlationId = state.context.correlationId;
+      if (!state.echoed && state.echoHeader !== undefined && correlationId !== undefined) {
+        reply.header(state.echoHeader, correlationId);
+        state.echoed = true;
+      }
       if (currentContext() === state.context) done();
       else runWithContext(state.context, done);
     });

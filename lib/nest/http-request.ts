@@ -18,6 +18,9 @@ export interface HttpRequestState {
   route: string | undefined;
   /** Set when the interceptor recorded what the handler threw, so the response does not overwrite it. */
   errorRecorded: boolean;
+  /** The response header that echoes the correlation id, and whether it was set. */
+  readonly echoHeader: string | undefined;
+  echoed: boolean;
 }
 
 type RequestWithState = IncomingMessage & {
@@ -35,6 +38,15 @@ export function getRequestState(req: IncomingMessage): HttpRequestState | undefi
   return (req as RequestWithState)[REQUEST_STATE];
 }
 
+/** Puts the correlation id on a response that does not carry it yet (an error answered early). */
+export function echoCorrelationId(state: HttpRequestState, res: ServerResponse): void {
+  const id = state.context.correlationId;
+  const header = state.echoHeader;
+  if (state.echoed || header === undefined || id === undefined || res.headersSent) return;
+  res.setHeader(header, id);
+  state.echoed = true;
+}
+
 /** The first well-formed correlation id among the configured request headers. */
 export function readCorrelationId(
   headers: IncomingMessage['headers'],
@@ -48,14 +60,16 @@ export function readCorrelationId(
 }
 
 /**
- * Opens the request's context and server span, echoes the correlation id, and ends the
- * span when the response is done (or the client goes away), with the final status.
+ * Opens the request's context and server span, echoes the correlation id (unless
+ * `echoCorrelationId` is false: the caller sets the header its platform's way), and ends
+ * the span when the response is done (or the client goes away), with the final status.
  */
 export function beginHttpRequest(
   req: IncomingMessage,
   res: ServerResponse,
   tracer: Tracer,
   config: ResolvedTracingConfig,
+  echoCorrelationId = true,
 ): HttpRequestState {
   const r = req as RequestWithState;
   const headers = req.headers;
@@ -80,12 +94,19 @@ export function beginHttpRequest(
     readCorrelationId(headers, config.correlationRequestHeaders) ??
     config.generateCorrelationId?.() ??
     (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId());
-  if (config.correlationResponseHeader !== undefined && !res.headersSent) {
-    res.setHeader(config.correlationResponseHeader, correlationId);
-  }
+  const echoed =
+    echoCorrelationId && config.correlationResponseHeader !== undefined && !res.headersSent;
+  if (echoed) res.setHeader(config.correlationResponseHeader!, correlationId);
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
   if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
-  const state: HttpRequestState = { context, span, route: undefined, errorRecorded: false };
+  const state: HttpRequestState = {
+    context,
+    span,
+    route: undefined,
+    errorRecorded: false,
+    echoHeader: config.correlationResponseHeader,
+    echoed,
+  };
   r[REQUEST_STATE] = state;
   if (span?.isRecording()) {
     instrumentServerResponse(res, span);

@@ -327,7 +327,11 @@ describe.each(PLATFORMS)('HTTP traced from the platform on %s', (platform) => {
     });
 
     it('records a 4xx HttpException thrown by a guard as an exception event, not an error', async () => {
-      await request(url).get('/forbidden').expect(403);
+      const res = await request(url)
+        .get('/forbidden')
+        .set('x-correlation-id', 'guard-1')
+        .expect(403);
+      expect(res.headers['x-correlation-id']).toBe('guard-1');
       const server = findSpan(await spans.waitForSpans(1), { kind: SpanKind.SERVER });
       expect(server.name).toBe('GET /forbidden');
       expectAttributes(server, {
@@ -359,7 +363,9 @@ describe.each(PLATFORMS)('HTTP traced from the platform on %s', (platform) => {
     // it; on Fastify, @fastify/middie's onRequest hook answers before the tracing's): the
     // span name is not asserted here.
     it("records an Error thrown by the user's Nest middleware as the server span error", async () => {
-      await request(url).get('/broken').expect(500);
+      const res = await request(url).get('/broken').set('x-correlation-id', 'mw-err-1').expect(500);
+      // Echoed even though the error was answered before the route was reached.
+      expect(res.headers['x-correlation-id']).toBe('mw-err-1');
       const server = findSpan(await spans.waitForSpans(1), { kind: SpanKind.SERVER });
       expectAttributes(server, {
         'url.path': '/broken',
@@ -383,6 +389,13 @@ describe.each(PLATFORMS)('HTTP traced from the platform on %s', (platform) => {
         name: 'exception',
         attributes: { 'exception.type': 'UnauthorizedException', 'exception.message': 'no token' },
       });
+    });
+
+    it('echoes the correlation id on a request that matches no route', async () => {
+      const res = await request(url).get('/nowhere').set('x-correlation-id', 'lost-1').expect(404);
+      expect(res.headers['x-correlation-id']).toBe('lost-1');
+      const server = findSpan(await spans.waitForSpans(1), { kind: SpanKind.SERVER });
+      expect(server.attributes['correlation.id']).toBe('lost-1');
     });
 
     it('registers no global TracingInterceptor', () => {
