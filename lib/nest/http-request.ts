@@ -61,7 +61,7 @@ export function readCorrelationId(
 
 /**
  * Opens the request's context and server span, echoes the correlation id (unless
- * `echoCorrelationId` is false: the caller sets the header its platform's way), and ends
+ * `echo` is false: the caller sets the header its platform's way), and ends
  * the span when the response is done (or the client goes away), with the final status.
  */
 export function beginHttpRequest(
@@ -69,7 +69,7 @@ export function beginHttpRequest(
   res: ServerResponse,
   tracer: Tracer,
   config: ResolvedTracingConfig,
-  echoCorrelationId = true,
+  echo = true,
 ): HttpRequestState {
   const r = req as RequestWithState;
   const headers = req.headers;
@@ -94,8 +94,7 @@ export function beginHttpRequest(
     readCorrelationId(headers, config.correlationRequestHeaders) ??
     config.generateCorrelationId?.() ??
     (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId());
-  const echoed =
-    echoCorrelationId && config.correlationResponseHeader !== undefined && !res.headersSent;
+  const echoed = echo && config.correlationResponseHeader !== undefined && !res.headersSent;
   if (echoed) res.setHeader(config.correlationResponseHeader!, correlationId);
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
   if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
