@@ -22,8 +22,28 @@ const VARIANTS = [
   { id: 'fastify-ours', variant: 'ours', platform: 'fastify' },
 ];
 
-function start(file, args) {
-  const child = fork(here(file), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+// BENCH_BREAKDOWN=1 adds the steps between untraced and traced, to see what each costs:
+// the Node 20 promise hooks any AsyncLocalStorage switches on, a global interceptor that
+// does nothing (Nest's interceptor pipeline alone), this library with every trace
+// dropped by the sampler, and with spans recorded but no exporter.
+const STEPS = [
+  { suffix: 'als-only', variant: 'untraced', env: { BENCH_ALS: '1' } },
+  { suffix: 'noop-interceptor', variant: 'untraced', env: { BENCH_NOOP_INTERCEPTOR: '1' } },
+  { suffix: 'ours-unsampled', variant: 'ours', opts: { sampler: 'always_off' } },
+  { suffix: 'ours-no-export', variant: 'ours', opts: { exporters: [] } },
+];
+if (process.env.BENCH_BREAKDOWN) {
+  for (const platform of ['express', 'fastify']) {
+    for (const step of STEPS)
+      VARIANTS.push({ id: `${platform}-${step.suffix}`, platform, ...step });
+  }
+}
+
+function start(file, args, env = {}) {
+  const child = fork(here(file), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   const waitFor = (type) =>
     new Promise((resolve, reject) => {
       const onMessage = (m) => {
@@ -61,11 +81,12 @@ const { port: sinkPort } = await sink.waitFor('ready');
 const apps = {};
 try {
   for (const v of VARIANTS) {
-    const app = start('./http/app.mjs', [
-      v.variant,
-      v.platform,
-      `http://127.0.0.1:${sinkPort}/${v.id}/v1/traces`,
-    ]);
+    const opts = { ...JSON.parse(process.env.BENCH_OPTS ?? '{}'), ...v.opts };
+    const app = start(
+      './http/app.mjs',
+      [v.variant, v.platform, `http://127.0.0.1:${sinkPort}/${v.id}/v1/traces`],
+      { ...v.env, BENCH_OPTS: JSON.stringify(opts) },
+    );
     const { port } = await app.waitFor('ready');
     apps[v.id] = { ...app, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 };
   }
@@ -118,10 +139,13 @@ try {
   console.log(
     `\nNode ${process.version}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (median)`,
   );
-  console.log('variant            req/s   p50 ms  p99 ms  app CPU us/req  spans/req');
+  console.log(
+    'variant                     req/s  /untraced  p50 ms  p99 ms  app CPU us/req  spans/req',
+  );
   for (const r of rows) {
+    const base = byId[`${r.id.split('-')[0]}-untraced`];
     console.log(
-      `${r.id.padEnd(17)} ${String(Math.round(r.rps)).padStart(6)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
+      `${r.id.padEnd(26)} ${String(Math.round(r.rps)).padStart(6)} ${(r.rps / base.rps).toFixed(2).padStart(10)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
     );
   }
   const ratios = {
