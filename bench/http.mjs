@@ -118,7 +118,7 @@ try {
   // Let batch processors flush (default delay 5 s), then stop apps (which flushes the rest).
   for (const v of VARIANTS) {
     apps[v.id].child.send({ type: 'stop' });
-    await apps[v.id].waitFor('stopped');
+    apps[v.id].exporterStats = (await apps[v.id].waitFor('stopped')).stats;
   }
   const { counts } = await sink.ask('counts');
 
@@ -132,6 +132,8 @@ try {
       cpuUsPerRequest: median(a.rounds.map((x) => x.cpuUsPerRequest)),
       requests: a.requests,
       spansPerRequest: (counts[v.id] ?? 0) / a.requests,
+      // Summed over the variant's exporters: spans the queue dropped or the export gave up on.
+      dropped: a.exporterStats?.reduce((n, e) => n + e.dropped + e.failed, 0),
     };
   });
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
@@ -162,6 +164,9 @@ try {
   );
   console.log(
     `spans received per request: ours ${byId['express-ours'].spansPerRequest.toFixed(3)} / ${byId['fastify-ours'].spansPerRequest.toFixed(3)} (2 expected: server + service), OpenTelemetry ${byId['express-otel'].spansPerRequest.toFixed(3)}`,
+  );
+  console.log(
+    `spans dropped or given up by our exporter: express ${byId['express-ours'].dropped}, fastify ${byId['fastify-ours'].dropped}`,
   );
   mkdirSync(here('./results'), { recursive: true });
   writeFileSync(

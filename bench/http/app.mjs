@@ -42,9 +42,16 @@ function decorate(cls, method, decorator) {
 const imports = [];
 const providers = [UsersService];
 let shutdown = async () => {};
+// The library variant reports its exporter's counters when stopped (dropped, failed).
+let exporterStats = async () => undefined;
 
 if (variant === 'ours') {
-  const { TracingModule, Traced } = await import('nestjs-tracing');
+  const { TracingModule, TracingService, Traced } = await import('nestjs-tracing');
+  exporterStats = async (app) => {
+    const tracing = app.get(TracingService);
+    await tracing.forceFlush();
+    return tracing.getExporterStats();
+  };
   if (!process.env.BENCH_NO_TRACED) decorate(UsersService, 'find', Traced());
   imports.push(
     TracingModule.forRoot({
@@ -94,9 +101,10 @@ process.send({ type: 'ready', port });
 process.on('message', async (message) => {
   if (message.type === 'cpu') process.send({ type: 'cpu', usage: process.cpuUsage() });
   if (message.type === 'stop') {
+    const stats = await exporterStats(app);
     await app.close();
     await shutdown();
-    process.send({ type: 'stopped' });
+    process.send({ type: 'stopped', stats });
     process.exit(0);
   }
 });
