@@ -91,6 +91,14 @@ export class ParentBasedSampler implements Sampler {
     private readonly localNotSampled: Sampler = ALWAYS_OFF,
   ) {}
 
+  /** Whether every child of a parent that was not sampled is dropped (the default). */
+  get dropsChildrenOfUnsampled(): boolean {
+    return (
+      this.remoteNotSampled instanceof AlwaysOffSampler &&
+      this.localNotSampled instanceof AlwaysOffSampler
+    );
+  }
+
   shouldSample(
     parent: SpanContext | undefined,
     traceId: string,

@@ -1,7 +1,13 @@
 import type { Baggage } from './baggage.js';
 import { RandomIdGenerator, type IdGenerator } from './id-generator.js';
 import { NOOP_SPAN, NonRecordingSpan } from './non-recording-span.js';
-import { ParentBasedSampler, AlwaysOnSampler, SamplingDecision, type Sampler } from './samplers.js';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  SamplingDecision,
+  type Sampler,
+} from './samplers.js';
 import { RecordingSpan, type SpanOwner } from './span.js';
 import type { SpanProcessor } from './span-processor.js';
 import { activeContext, runWithContext, TraceContext } from './trace-context.js';
@@ -57,12 +63,17 @@ export class Tracer {
   readonly idGenerator: IdGenerator;
   readonly recordUnsampled: boolean;
   private readonly owner: SpanOwner;
+  private readonly dropsUnsampledChildren: boolean;
 
   constructor(config: TracerConfig) {
     this.enabled = config.enabled !== false;
     this.sampler = config.sampler ?? new ParentBasedSampler(new AlwaysOnSampler());
     this.idGenerator = config.idGenerator ?? new RandomIdGenerator();
     this.recordUnsampled = config.recordUnsampled === true;
+    this.dropsUnsampledChildren =
+      !this.recordUnsampled &&
+      (this.sampler instanceof AlwaysOffSampler ||
+        (this.sampler instanceof ParentBasedSampler && this.sampler.dropsChildrenOfUnsampled));
     this.owner = {
       processor: config.processor,
       resource: config.resource,
@@ -77,6 +88,17 @@ export class Tracer {
 
   get resource(): Resource {
     return this.owner.resource;
+  }
+
+  /**
+   * Whether a span started under `parent` would certainly be dropped and recorded by no
+   * one (the parent was not sampled and the sampler follows it): callers on hot paths
+   * then skip the span and its context, and the trace goes on with the parent's ids.
+   */
+  dropsChildOf(parent: Span): boolean {
+    return (
+      this.dropsUnsampledChildren && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0
+    );
   }
 
   /**

@@ -130,8 +130,12 @@ export function wrapMethod(
   const wrapper = function (this: unknown): unknown {
     const ctx = currentContext();
     const tracer = ctx?.tracer ?? getGlobalTracer();
-    // Disabled or not yet started: a plain call, no context work at all.
-    if (tracer === undefined || !tracer.enabled) {
+    // Disabled, not yet started, or inside a trace that is not sampled: a plain call.
+    if (
+      tracer === undefined ||
+      !tracer.enabled ||
+      (ctx?.span !== undefined && tracer.dropsChildOf(ctx.span))
+    ) {
       return original.apply(this, arguments as unknown as unknown[]);
     }
     if (isGenerator) {
