@@ -8,7 +8,9 @@ import type { ResolvedTracingConfig } from './tracing-config.js';
 
 /**
  * Opens the request's context before any other middleware, guard, pipe or filter runs,
- * so they all see the same correlation id and server span.
+ * so they all see the same correlation id and server span. TracingModule applies it to
+ * every route on adapters other than Express and Fastify, which are traced from their own
+ * hooks (http-platform.ts); it can also be applied by hand to chosen routes.
  */
 @Injectable()
 export class TracingContextMiddleware implements NestMiddleware {
