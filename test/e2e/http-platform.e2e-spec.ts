@@ -37,6 +37,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { postSlowly } from '../fixtures/slow-post.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InMemorySpanExporter,
@@ -216,33 +217,6 @@ function platformAppModule(options: { hybrid?: boolean } = {}): Type<unknown> {
   return PlatformAppModule;
 }
 
-/** Sends the headers, waits, then sends the body: body parsing then runs in later socket callbacks. */
-function postSlowly(target: string, payload: object, correlationId: string): Promise<Seen> {
-  const data = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      target,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(data),
-          'x-correlation-id': correlationId,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve(JSON.parse(text) as Seen));
-      },
-    );
-    req.on('error', reject);
-    req.flushHeaders();
-    setTimeout(() => req.end(data), 50);
-  });
-}
-
 interface Reply {
   headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
@@ -313,7 +287,7 @@ describe.each(PLATFORMS)('HTTP traced from the platform on %s', (platform) => {
     });
 
     it('keeps the context for middleware, guard, pipe and handler when the body arrives after a pause', async () => {
-      const body = await postSlowly(`${url}/seen`, { hello: 'slow' }, 'mw-post-1');
+      const body = await postSlowly<Seen>(`${url}/seen`, { hello: 'slow' }, 'mw-post-1');
       const server = (await waitForTrace(spans, { span: { kind: SpanKind.SERVER } })).root;
       expect(server.name).toBe('POST /seen');
       expect(server.attributes['correlation.id']).toBe('mw-post-1');

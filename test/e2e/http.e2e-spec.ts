@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { request as httpRequest } from 'node:http';
 import request from 'supertest';
+import { postSlowly } from '../fixtures/slow-post.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InMemorySpanExporter,
@@ -11,33 +11,6 @@ import {
 import { PLATFORMS, startApp } from '../fixtures/platforms.js';
 import { expectAttributes, expectParent, findSpan, waitForTrace } from '../../lib/testing/index.js';
 import { usersAppModule } from '../fixtures/users-app.js';
-
-/** Sends the headers, waits, then sends the body: body parsing then runs in later socket callbacks. */
-function postSlowly(target: string, payload: object, correlationId: string): Promise<unknown> {
-  const data = JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      target,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(data),
-          'x-correlation-id': correlationId,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve(JSON.parse(text)));
-      },
-    );
-    req.on('error', reject);
-    req.flushHeaders();
-    setTimeout(() => req.end(data), 50);
-  });
-}
 
 const INCOMING_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const INCOMING_PARENT = 'b7ad6b7169203331';
