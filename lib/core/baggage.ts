@@ -11,40 +11,45 @@ export interface BaggageEntry {
  * service is seen by the outgoing calls that follow.
  */
 export class Baggage {
-  private readonly entries = new Map<string, BaggageEntry>();
+  // Made on the first entry: most requests carry no baggage, and every request has one.
+  private entries: Map<string, BaggageEntry> | undefined;
 
   constructor(entries?: Iterable<readonly [string, BaggageEntry]>) {
-    if (entries) for (const [k, v] of entries) this.entries.set(k, v);
+    if (entries) for (const [k, v] of entries) this.map().set(k, v);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   get(name: string): string | undefined {
-    return this.entries.get(name)?.value;
+    return this.entries?.get(name)?.value;
   }
 
   getEntry(name: string): BaggageEntry | undefined {
-    return this.entries.get(name);
+    return this.entries?.get(name);
   }
 
   set(name: string, value: string, metadata?: string): this {
-    this.entries.set(name, metadata === undefined ? { value } : { value, metadata });
+    this.map().set(name, metadata === undefined ? { value } : { value, metadata });
     return this;
   }
 
   delete(name: string): boolean {
-    return this.entries.delete(name);
+    return this.entries?.delete(name) ?? false;
   }
 
   all(): [string, BaggageEntry][] {
-    return [...this.entries];
+    return this.entries ? [...this.entries] : [];
   }
 
   toObject(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of this.entries) out[k] = v.value;
+    if (this.entries) for (const [k, v] of this.entries) out[k] = v.value;
     return out;
+  }
+
+  private map(): Map<string, BaggageEntry> {
+    return (this.entries ??= new Map());
   }
 }
