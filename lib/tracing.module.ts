@@ -19,6 +19,7 @@ import type { ResolvedTracingConfig } from './nest/tracing-config.js';
 import { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
 import { installHttpTracing } from './nest/http-platform.js';
 import { recordHttpExceptions } from './nest/http-exceptions.js';
+import { installServerResponseAccounting } from './http/stream-accounting.js';
 import { tracingInterceptorProvider } from './nest/tracing.interceptor.js';
 import { exporterClassProviders, tracingProviders } from './nest/tracing.providers.js';
 import { TracingService } from './nest/tracing.service.js';
@@ -104,6 +105,7 @@ export class TracingModule
   configure(consumer: MiddlewareConsumer): void {
     if (!this.config.enabled) return;
     recordHttpExceptions();
+    installServerResponseAccounting();
     const adapter = this.adapterHost.httpAdapter;
     if (
       this.config.mountMiddleware &&

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Baggage } from '../core/baggage.js';
 import { httpMethodOf } from '../core/http-method.js';
 import type { PropagationState } from '../core/propagation/text-map-propagator.js';
@@ -6,11 +6,11 @@ import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
 import { SpanKind, SpanStatusCode, type Span } from '../core/types.js';
 import { REQUEST_STATE } from '../tracing.internal-constants.js';
-import { instrumentServerResponse } from '../http/stream-accounting.js';
+import { instrumentServerResponse, type ResponseStreamSlot } from '../http/stream-accounting.js';
 import type { ResolvedTracingConfig } from './tracing-config.js';
 
 /** What the context middleware leaves on the raw request for the interceptor. */
-export interface HttpRequestState {
+export interface HttpRequestState extends ResponseStreamSlot {
   readonly context: TraceContext;
   /** The server span; undefined for ignored routes. */
   readonly span: Span | undefined;
@@ -108,7 +108,9 @@ export function beginHttpRequest(
   };
   r[REQUEST_STATE] = state;
   if (span?.isRecording()) {
-    instrumentServerResponse(res, span);
+    // Node's responses are counted by the process-wide accounting (installed by
+    // TracingModule); others (HTTP/2 compatibility responses) by a per-response wrapper.
+    if (!(res instanceof ServerResponse)) instrumentServerResponse(res, span);
     // 'close' comes once per response: `on` spares the once-wrapper and its removal.
     res.on('close', () => endHttpSpan(span, state, r, res, method));
   }

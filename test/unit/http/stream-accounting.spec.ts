@@ -12,10 +12,13 @@ import {
 } from '../../../lib/index.js';
 import { STREAM_ATTRIBUTES, instrumentServerResponse } from '../../../lib/http/index.js';
 import {
+  installServerResponseAccounting,
   streamKind,
   trackReadable,
+  type ResponseStreamSlot,
   type TrackedReadable,
 } from '../../../lib/http/stream-accounting.js';
+import { REQUEST_STATE } from '../../../lib/tracing.internal-constants.js';
 
 function tracer(): { tracer: Tracer; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
@@ -201,5 +204,69 @@ describe('instrumentServerResponse', () => {
     instrumentServerResponse(res, live);
     expect(res.write).toBe(once);
     expect(once).not.toBe(write);
+  });
+});
+
+describe('installServerResponseAccounting (the process-wide accounting TracingModule uses)', () => {
+  let server: Server | undefined;
+
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  /** A raw server; `traced` requests carry the state the library keeps under REQUEST_STATE. */
+  async function serve(
+    traced: boolean,
+    handler: (res: ServerResponse) => void,
+  ): Promise<{ url: string; exporter: InMemorySpanExporter; own: string[] }> {
+    installServerResponseAccounting();
+    installServerResponseAccounting(); // idempotent: a second call wraps nothing again
+    const { tracer: t, exporter } = tracer();
+    const own: string[] = [];
+    server = createServer((req, res) => {
+      if (traced) {
+        const span = t.startSpan('GET', { kind: SpanKind.SERVER });
+        (req as unknown as Record<symbol, ResponseStreamSlot>)[REQUEST_STATE] = { span };
+        res.on('close', () => span.end());
+      }
+      handler(res);
+      own.push(...['write', 'end'].filter((k) => Object.hasOwn(res, k)));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter, own };
+  }
+
+  it("counts a traced request's streamed response without changing the response object", async () => {
+    const { url, exporter, own } = await serve(true, (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      setTimeout(() => res.end('data: 2\n\n'), 20);
+    });
+    expect(await fetchText(url)).toBe('data: 1\n\ndata: 2\n\n');
+    expect((await onlySpan(exporter)).attributes).toMatchObject({
+      [STREAM_ATTRIBUTES.kind]: 'sse',
+      [STREAM_ATTRIBUTES.chunks]: 2,
+      [STREAM_ATTRIBUTES.bytes]: 18,
+      [STREAM_ATTRIBUTES.outcome]: 'completed',
+    });
+    expect(own).toEqual([]);
+  });
+
+  it('adds nothing for a traced response sent in one end()', async () => {
+    const { url, exporter } = await serve(true, (res) => res.end('{"ok":true}'));
+    expect(await fetchText(url)).toBe('{"ok":true}');
+    const s = await onlySpan(exporter);
+    expect(Object.keys(s.attributes).filter((k) => k.startsWith('nestjs_tracing.'))).toEqual([]);
+  });
+
+  it('leaves responses of requests it does not trace as they are', async () => {
+    const { url } = await serve(false, (res) => {
+      res.write('a');
+      res.write(Buffer.from('b'), () => undefined);
+      res.end('c', 'utf8');
+    });
+    expect(await fetchText(url)).toBe('abc');
   });
 });
