@@ -119,15 +119,16 @@ async function onlySpan(exporter: InMemorySpanExporter): Promise<ReadableSpan> {
   return (await exporter.waitForSpans(1))[0]!;
 }
 
+// The raw servers the response tests start; closed after each test.
+let server: Server | undefined;
+
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
 describe('instrumentServerResponse', () => {
-  let server: Server | undefined;
-
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-  });
-
   /** A raw node server whose handler runs inside a server span that ends on 'close'. */
   async function serve(
     handler: (res: ServerResponse, span: Span) => void,
@@ -208,14 +209,6 @@ describe('instrumentServerResponse', () => {
 });
 
 describe('installServerResponseAccounting (the process-wide accounting TracingModule uses)', () => {
-  let server: Server | undefined;
-
-  afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-  });
-
   /** A raw server; `traced` requests carry the state the library keeps under REQUEST_STATE. */
   async function serve(
     traced: boolean,
