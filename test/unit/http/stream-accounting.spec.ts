@@ -128,24 +128,23 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A raw node server whose handler runs inside a server span that ends on 'close'. */
+async function serveInstrumented(
+  handler: (res: ServerResponse, span: Span) => void,
+): Promise<{ url: string; exporter: InMemorySpanExporter }> {
+  const { tracer: t, exporter } = tracer();
+  server = createServer((_req, res) => {
+    const span = t.startSpan('GET', { kind: SpanKind.SERVER });
+    instrumentServerResponse(res, span);
+    res.once('close', () => span.end());
+    handler(res, span);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter };
+}
 describe('instrumentServerResponse', () => {
-  /** A raw node server whose handler runs inside a server span that ends on 'close'. */
-  async function serve(
-    handler: (res: ServerResponse, span: Span) => void,
-  ): Promise<{ url: string; exporter: InMemorySpanExporter }> {
-    const { tracer: t, exporter } = tracer();
-    server = createServer((_req, res) => {
-      const span = t.startSpan('GET', { kind: SpanKind.SERVER });
-      instrumentServerResponse(res, span);
-      res.once('close', () => span.end());
-      handler(res, span);
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter };
-  }
-
   it('records SSE figures when the response is written in events, before the span ends', async () => {
-    const { url, exporter } = await serve((res) => {
+    const { url, exporter } = await serveInstrumented((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
       setTimeout(() => res.write('data: 2\n\n'), 30);
@@ -164,7 +163,7 @@ describe('instrumentServerResponse', () => {
   });
 
   it('counts string chunks in bytes of their encoding', async () => {
-    const { url, exporter } = await serve((res) => {
+    const { url, exporter } = await serveInstrumented((res) => {
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       res.write('é', 'utf8');
       res.write(Buffer.from('ab'));
@@ -180,7 +179,7 @@ describe('instrumentServerResponse', () => {
 
   it('adds nothing, and wraps only write, for a response sent in one end()', async () => {
     let wrapped: { write: boolean; end: boolean } | undefined;
-    const { url, exporter } = await serve((res) => {
+    const { url, exporter } = await serveInstrumented((res) => {
       wrapped = { write: Object.hasOwn(res, 'write'), end: Object.hasOwn(res, 'end') };
       res.setHeader('content-type', 'application/json');
       res.end('{"ok":true}');
@@ -208,31 +207,30 @@ describe('instrumentServerResponse', () => {
   });
 });
 
+/** A raw server; `traced` requests carry the state the library keeps under REQUEST_STATE. */
+async function serveAccounted(
+  traced: boolean,
+  handler: (res: ServerResponse) => void,
+): Promise<{ url: string; exporter: InMemorySpanExporter; own: string[] }> {
+  installServerResponseAccounting();
+  installServerResponseAccounting(); // idempotent: a second call wraps nothing again
+  const { tracer: t, exporter } = tracer();
+  const own: string[] = [];
+  server = createServer((req, res) => {
+    if (traced) {
+      const span = t.startSpan('GET', { kind: SpanKind.SERVER });
+      (req as unknown as Record<symbol, ResponseStreamSlot>)[REQUEST_STATE] = { span };
+      res.on('close', () => span.end());
+    }
+    handler(res);
+    own.push(...['write', 'end'].filter((k) => Object.hasOwn(res, k)));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter, own };
+}
 describe('installServerResponseAccounting (the process-wide accounting TracingModule uses)', () => {
-  /** A raw server; `traced` requests carry the state the library keeps under REQUEST_STATE. */
-  async function serve(
-    traced: boolean,
-    handler: (res: ServerResponse) => void,
-  ): Promise<{ url: string; exporter: InMemorySpanExporter; own: string[] }> {
-    installServerResponseAccounting();
-    installServerResponseAccounting(); // idempotent: a second call wraps nothing again
-    const { tracer: t, exporter } = tracer();
-    const own: string[] = [];
-    server = createServer((req, res) => {
-      if (traced) {
-        const span = t.startSpan('GET', { kind: SpanKind.SERVER });
-        (req as unknown as Record<symbol, ResponseStreamSlot>)[REQUEST_STATE] = { span };
-        res.on('close', () => span.end());
-      }
-      handler(res);
-      own.push(...['write', 'end'].filter((k) => Object.hasOwn(res, k)));
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter, own };
-  }
-
   it("counts a traced request's streamed response without changing the response object", async () => {
-    const { url, exporter, own } = await serve(true, (res) => {
+    const { url, exporter, own } = await serveAccounted(true, (res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
       setTimeout(() => res.end('data: 2\n\n'), 20);
@@ -248,14 +246,14 @@ describe('installServerResponseAccounting (the process-wide accounting TracingMo
   });
 
   it('adds nothing for a traced response sent in one end()', async () => {
-    const { url, exporter } = await serve(true, (res) => res.end('{"ok":true}'));
+    const { url, exporter } = await serveAccounted(true, (res) => res.end('{"ok":true}'));
     expect(await fetchText(url)).toBe('{"ok":true}');
     const s = await onlySpan(exporter);
     expect(Object.keys(s.attributes).filter((k) => k.startsWith('nestjs_tracing.'))).toEqual([]);
   });
 
   it('leaves responses of requests it does not trace as they are', async () => {
-    const { url } = await serve(false, (res) => {
+    const { url } = await serveAccounted(false, (res) => {
       res.write('a');
       res.write(Buffer.from('b'), () => undefined);
       res.end('c', 'utf8');
