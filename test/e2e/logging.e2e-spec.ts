@@ -26,29 +26,7 @@ import {
   type TracingModuleOptions,
 } from '../../lib/index.js';
 import { PLATFORMS, type PlatformName } from '../fixtures/platforms.js';
-
-/** The app's log destination: keeps every chunk and counts write calls. */
-class Capture {
-  text = '';
-  writes = 0;
-  write(chunk: string): boolean {
-    this.writes++;
-    this.text += chunk;
-    return true;
-  }
-  once(): this {
-    return this;
-  }
-  get lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-  find(message: string): Record<string, unknown> | undefined {
-    return this.lines.find((l) => l.message === message);
-  }
-}
+import { Capture } from '../fixtures/capture-stream.js';
 
 @Injectable()
 class OrdersService {

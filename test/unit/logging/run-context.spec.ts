@@ -11,23 +11,7 @@ import {
 } from '../../../lib/logging/log-pipeline.js';
 import { currentRun, runJob } from '../../../lib/logging/run-context.js';
 import { TraceLogger } from '../../../lib/logging/trace-logger.js';
-
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-  once(): this {
-    return this;
-  }
-  get lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-}
+import { Capture } from '../../fixtures/capture-stream.js';
 
 let capture: Capture;
 let spans: InMemorySpanExporter;

@@ -10,24 +10,7 @@ import { LogPipeline, type LogPipelineOptions } from '../../../lib/logging/log-p
 import type { LogProcessor } from '../../../lib/logging/log-processor.js';
 import type { LogRecord } from '../../../lib/logging/log-record.js';
 import { TraceLogger } from '../../../lib/logging/trace-logger.js';
-
-/** Collects what the pipeline writes, line by line. */
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-  once(): this {
-    return this;
-  }
-  get lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-}
+import { Capture } from '../../fixtures/capture-stream.js';
 
 class CollectingProcessor implements LogProcessor {
   readonly records: LogRecord[] = [];
