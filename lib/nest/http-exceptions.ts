@@ -51,7 +51,7 @@ function noteException(exception: unknown, host: ArgumentsHostLike): void {
  * 4xx are the client's fault: an event on the span, not an error status (OTel HTTP
  * conventions). Returns whether an error status was set.
  */
-export function recordHttpError(span: Span, error: unknown): boolean {
+function recordHttpError(span: Span, error: unknown): boolean {
   if (error instanceof HttpException && error.getStatus() < 500) {
     span.recordException(error);
     return false;

@@ -218,7 +218,7 @@ export const tracingInterceptorProvider: Provider = {
 };
 
 /** Whether any controller has @MessagePattern/@EventPattern handlers or any provider is a gateway. */
-export function hasMessageOrGatewayHandlers(modules: Iterable<ModuleLike>): boolean {
+function hasMessageOrGatewayHandlers(modules: Iterable<ModuleLike>): boolean {
   for (const module of modules) {
     for (const { metatype } of module.providers.values()) {
       if (typeof metatype === 'function' && Reflect.getMetadata(WS_GATEWAY_METADATA, metatype)) {
