@@ -220,7 +220,6 @@ export class BatchQueue<T> {
     }
   }
 
-  /** Exports batches until the queue is empty; only one runs at a time. */
   /**
    * Exports batches, one at a time; only one run is under way. With `all` false (a batch
    * just filled up) it stops once less than a full batch is left, so a steady stream of
