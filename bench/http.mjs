@@ -25,12 +25,14 @@ const VARIANTS = [
 // BENCH_BREAKDOWN=1 adds the steps between untraced and traced, to see what each costs:
 // the Node 20 promise hooks any AsyncLocalStorage switches on, a global interceptor that
 // does nothing (Nest's interceptor pipeline alone), this library with every trace
-// dropped by the sampler, and with spans recorded but no exporter.
+// dropped by the sampler, with spans recorded but no exporter, and with batches encoded
+// for OTLP but not sent.
 const STEPS = [
   { suffix: 'als-only', variant: 'untraced', env: { BENCH_ALS: '1' } },
   { suffix: 'noop-interceptor', variant: 'untraced', env: { BENCH_NOOP_INTERCEPTOR: '1' } },
   { suffix: 'ours-unsampled', variant: 'ours', opts: { sampler: 'always_off' } },
   { suffix: 'ours-no-export', variant: 'ours', opts: { exporters: [] } },
+  { suffix: 'ours-encode-only', variant: 'ours', env: { BENCH_ENCODE_ONLY: '1' } },
 ];
 if (process.env.BENCH_BREAKDOWN) {
   for (const platform of ['express', 'fastify']) {
@@ -39,10 +41,13 @@ if (process.env.BENCH_BREAKDOWN) {
   }
 }
 
-function start(file, args, env = {}) {
+// BENCH_NODE=/path/to/node runs the app variants on another Node.js (the sink and the
+// load generator stay on this one), to compare runtimes: bench/README.md.
+function start(file, args, env = {}, execPath = process.execPath) {
   const child = fork(here(file), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
+    execPath,
   });
   const waitFor = (type) =>
     new Promise((resolve, reject) => {
@@ -79,6 +84,7 @@ const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sink = start('./http/sink.mjs', []);
 const { port: sinkPort } = await sink.waitFor('ready');
 const apps = {};
+let appNode = process.version;
 try {
   for (const v of VARIANTS) {
     const opts = { ...JSON.parse(process.env.BENCH_OPTS ?? '{}'), ...v.opts };
@@ -86,8 +92,10 @@ try {
       './http/app.mjs',
       [v.variant, v.platform, `http://127.0.0.1:${sinkPort}/${v.id}/v1/traces`],
       { ...v.env, BENCH_OPTS: JSON.stringify(opts) },
+      process.env.BENCH_NODE || process.execPath,
     );
-    const { port } = await app.waitFor('ready');
+    const { port, node } = await app.waitFor('ready');
+    appNode = node;
     apps[v.id] = { ...app, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 };
   }
   console.log(`Warming up ${VARIANTS.length} variants for ${WARMUP_SECONDS} s each...`);
@@ -139,7 +147,7 @@ try {
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
   const ratio = (a, b) => byId[a].rps / byId[b].rps;
   console.log(
-    `\nNode ${process.version}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (median)`,
+    `\nApps on Node ${appNode}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (median)`,
   );
   console.log(
     'variant                     req/s  /untraced  p50 ms  p99 ms  app CPU us/req  spans/req',
@@ -173,7 +181,7 @@ try {
     here('./results/http.json'),
     JSON.stringify(
       {
-        node: process.version,
+        node: appNode,
         cpu: cpus()[0].model,
         connections: CONNECTIONS,
         rounds: ROUNDS,

@@ -39,6 +39,21 @@ function decorate(cls, method, decorator) {
   Object.defineProperty(cls.prototype, method, descriptor);
 }
 
+// BENCH_ENCODE_ONLY: batches are encoded as for OTLP and thrown away, which separates
+// what encoding costs from what sending it over HTTP costs.
+function encodeOnlyExporter(encode) {
+  let bytes = 0;
+  return {
+    async export(spans) {
+      bytes += encode(spans).length;
+      return { code: 0 };
+    },
+    async shutdown() {
+      if (bytes === 0) process.stderr.write('encode-only exporter saw no spans\n');
+    },
+  };
+}
+
 const imports = [];
 const providers = [UsersService];
 let shutdown = async () => {};
@@ -46,7 +61,8 @@ let shutdown = async () => {};
 let exporterStats = async () => undefined;
 
 if (variant === 'ours') {
-  const { TracingModule, TracingService, Traced } = await import('nestjs-tracing');
+  const { TracingModule, TracingService, Traced, encodeOtlpProtobuf } =
+    await import('nestjs-tracing');
   exporterStats = async (app) => {
     const tracing = app.get(TracingService);
     await tracing.forceFlush();
@@ -56,7 +72,11 @@ if (variant === 'ours') {
   imports.push(
     TracingModule.forRoot({
       serviceName: 'bench',
-      exporters: [{ type: 'otlp', url: sinkUrl }],
+      exporters: [
+        process.env.BENCH_ENCODE_ONLY
+          ? encodeOnlyExporter(encodeOtlpProtobuf)
+          : { type: 'otlp', url: sinkUrl },
+      ],
       ...(process.env.BENCH_OPTS ? JSON.parse(process.env.BENCH_OPTS) : {}),
     }),
   );
@@ -97,7 +117,7 @@ if (process.env.BENCH_ALS) {
 const app = await NestFactory.create(AppModule, adapter, { logger: ['error'] });
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address();
-process.send({ type: 'ready', port });
+process.send({ type: 'ready', port, node: process.version });
 process.on('message', async (message) => {
   if (message.type === 'cpu') process.send({ type: 'cpu', usage: process.cpuUsage() });
   if (message.type === 'stop') {
