@@ -12,6 +12,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 3;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+// BENCH_RATE=N offers every variant the same N req/s instead of saturating it: then the
+// app CPU per request, and its ratio to the untraced app's, is the figure to read.
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
 const VARIANTS = [
@@ -71,6 +74,7 @@ function run(url, seconds) {
         url,
         connections: CONNECTIONS,
         duration: seconds,
+        ...(RATE > 0 ? { overallRate: RATE } : {}),
         requests: [{ method: 'GET', path: '/users/42' }],
       },
       (error, result) => (error ? reject(error) : resolve(result)),
@@ -145,17 +149,19 @@ try {
     };
   });
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
-  const ratio = (a, b) => byId[a].rps / byId[b].rps;
+  // At a fixed rate every variant serves the same req/s: compare CPU per request instead.
+  const ratio = (a, b) =>
+    RATE > 0 ? byId[b].cpuUsPerRequest / byId[a].cpuUsPerRequest : byId[a].rps / byId[b].rps;
   console.log(
-    `\nApps on Node ${appNode}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (median)`,
+    `\nApps on Node ${appNode}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections${RATE > 0 ? ` at ${RATE} req/s` : ''}, ${ROUNDS} rounds of ${SECONDS} s (median)`,
   );
   console.log(
-    'variant                     req/s  /untraced  p50 ms  p99 ms  app CPU us/req  spans/req',
+    'variant                     req/s  /untraced  p50 ms  p99 ms  app CPU us/req  CPU untraced/this  spans/req',
   );
   for (const r of rows) {
     const base = byId[`${r.id.split('-')[0]}-untraced`];
     console.log(
-      `${r.id.padEnd(26)} ${String(Math.round(r.rps)).padStart(6)} ${(r.rps / base.rps).toFixed(2).padStart(10)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
+      `${r.id.padEnd(26)} ${String(Math.round(r.rps)).padStart(6)} ${(r.rps / base.rps).toFixed(2).padStart(10)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${(base.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(2).padStart(18)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
     );
   }
   const ratios = {
@@ -165,7 +171,7 @@ try {
     fastifyOursOverUntraced: ratio('fastify-ours', 'fastify-untraced'),
   };
   console.log(
-    `\ntraced/untraced  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
+    `\ntraced/untraced${RATE > 0 ? ' (by CPU per request)' : ''}  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
   );
   console.log(
     `OpenTelemetry SDK/untraced  express ${ratios.expressOtelOverUntraced.toFixed(2)}; ours/OpenTelemetry ${ratios.expressOursOverOtel.toFixed(2)}`,
@@ -184,6 +190,7 @@ try {
         node: appNode,
         cpu: cpus()[0].model,
         connections: CONNECTIONS,
+        rate: RATE,
         rounds: ROUNDS,
         seconds: SECONDS,
         rows,
