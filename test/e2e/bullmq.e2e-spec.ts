@@ -3,7 +3,7 @@ import { Controller, Get, Injectable, Module, Param, type INestApplication } fro
 import { NestFactory } from '@nestjs/core';
 import type { Job, Queue } from 'bullmq';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,17 +16,7 @@ import {
   TracingService,
   type ReadableSpan,
 } from '../../lib/index.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../fixtures/free-port.js';
 
 /** A throwaway Redis on 127.0.0.1, no persistence; resolves once it accepts connections. */
 async function startRedis(): Promise<{ port: number; child: ChildProcess }> {

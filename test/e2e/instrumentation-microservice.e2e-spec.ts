@@ -1,14 +1,4 @@
-import {
-  Controller,
-  Get,
-  Inject,
-  Injectable,
-  Module,
-  Param,
-  type INestApplication,
-  type INestMicroservice,
-} from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Get, Inject, Injectable, Module, Param } from '@nestjs/common';
 import {
   ClientProxy,
   ClientsModule,
@@ -16,28 +6,12 @@ import {
   Payload,
   Transport,
 } from '@nestjs/microservices';
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTracingInstrument,
-  InMemorySpanExporter,
-  SpanKind,
-  TracingModule,
-  TracingService,
-} from '../../lib/index.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { InMemorySpanExporter, SpanKind, TracingModule, TracingService } from '../../lib/index.js';
+import { freePort } from '../fixtures/free-port.js';
+import { startServicePair, type ServicePair } from '../fixtures/service-pair.js';
 
 @Injectable()
 class MathService {
@@ -88,8 +62,7 @@ function gatewayModule(exporter: InMemorySpanExporter, port: number) {
 describe('automatic instrumentation across a TCP microservice', () => {
   const mathSpans = new InMemorySpanExporter();
   const gatewaySpans = new InMemorySpanExporter();
-  let micro: INestMicroservice;
-  let gateway: INestApplication;
+  let pair: ServicePair;
   let url: string;
 
   beforeAll(async () => {
@@ -100,25 +73,18 @@ describe('automatic instrumentation across a TCP microservice', () => {
       providers: [MathService],
     })
     class MathModule {}
-    micro = await NestFactory.createMicroservice(MathModule, {
-      transport: Transport.TCP,
-      options: { host: '127.0.0.1', port },
-      logger: false,
-      instrument: createTracingInstrument(),
+    pair = await startServicePair({
+      micro: {
+        module: MathModule,
+        options: { transport: Transport.TCP, options: { host: '127.0.0.1', port } },
+      },
+      gateway: gatewayModule(gatewaySpans, port),
+      instrument: true,
     });
-    await micro.listen();
-    gateway = await NestFactory.create(gatewayModule(gatewaySpans, port), {
-      logger: false,
-      instrument: createTracingInstrument(),
-    });
-    await gateway.listen(0, '127.0.0.1');
-    url = await gateway.getUrl();
+    url = pair.url;
   });
 
-  afterAll(async () => {
-    await gateway?.close();
-    await micro?.close();
-  });
+  afterAll(() => pair?.close());
 
   it('carries the trace from the client request to the server handler and its services', async () => {
     const res = await request(url).get('/sum/2/3').expect(200);

@@ -5,11 +5,8 @@ import {
   Injectable,
   Module,
   Param,
-  type INestApplication,
-  type INestMicroservice,
   type OnModuleInit,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import {
   ClientProxy,
   ClientsModule,
@@ -20,7 +17,6 @@ import {
   TcpContext,
   Transport,
 } from '@nestjs/microservices';
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,17 +28,8 @@ import {
   TracingModule,
   TracingService,
 } from '../../lib/index.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../fixtures/free-port.js';
+import { startServicePair, type ServicePair } from '../fixtures/service-pair.js';
 
 const received: { correlationId?: string; metadata?: Record<string, string> }[] = [];
 
@@ -124,28 +111,22 @@ function gatewayModule(exporter: InMemorySpanExporter, port: number) {
 describe('microservice messages over TCP', () => {
   const mathSpans = new InMemorySpanExporter();
   const gatewaySpans = new InMemorySpanExporter();
-  let micro: INestMicroservice;
-  let gateway: INestApplication;
+  let pair: ServicePair;
   let url: string;
-  let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
-    micro = await NestFactory.createMicroservice(mathServiceModule(mathSpans), {
-      transport: Transport.TCP,
-      options: { host: '127.0.0.1', port },
-      logger: false,
+    const port = await freePort();
+    pair = await startServicePair({
+      micro: {
+        module: mathServiceModule(mathSpans),
+        options: { transport: Transport.TCP, options: { host: '127.0.0.1', port } },
+      },
+      gateway: gatewayModule(gatewaySpans, port),
     });
-    await micro.listen();
-    gateway = await NestFactory.create(gatewayModule(gatewaySpans, port), { logger: false });
-    await gateway.listen(0, '127.0.0.1');
-    url = await gateway.getUrl();
+    url = pair.url;
   });
 
-  afterAll(async () => {
-    await gateway?.close();
-    await micro?.close();
-  });
+  afterAll(() => pair?.close());
 
   it('continues the caller trace in a SERVER span named by the message pattern', async () => {
     received.length = 0;
@@ -179,7 +160,7 @@ describe('microservice messages over TCP', () => {
 
   it('records an error thrown by a message handler', async () => {
     mathSpans.reset();
-    const client = gateway.get<ClientProxy>('MATH');
+    const client = pair.gateway.get<ClientProxy>('MATH');
     await expect(firstValueFrom(client.send({ cmd: 'explode' }, {}))).rejects.toBeDefined();
     const [span] = await mathSpans.waitForSpans(1);
     expect(span!.name).toBe('{"cmd":"explode"}');
