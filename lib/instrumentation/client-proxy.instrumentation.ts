@@ -1,4 +1,5 @@
-import { currentContext } from '../core/trace-context.js';
+import { createRequire } from 'node:module';
+import { currentContext, type TraceContext } from '../core/trace-context.js';
 import type { TracingService } from '../nest/tracing.service.js';
 
 type Packet = { metadata?: Record<string, string> };
@@ -43,6 +44,7 @@ export function instrumentClientProxy(
   };
   setHook.call(client, hook);
   carryInTransportHeaders(client, serviceFor);
+  if (isGrpcClient(client)) carryInGrpcMetadata(client, serviceFor);
   Object.defineProperty(client, 'setOnDispatchHook', {
     value: function setOnDispatchHook(next: DispatchHook | undefined) {
       appHook = next;
@@ -117,4 +119,108 @@ function carryInTransportHeaders(
     configurable: true,
     enumerable: false,
   });
+}
+
+/**
+ * gRPC clients (ClientGrpcProxy) never dispatch packets: calls go through the service
+ * objects `getService()` returns, whose methods take `(request, metadata?)`. Each method
+ * of those objects gets the trace context in a copy of the caller's Metadata (or a new
+ * one), so a Metadata the app reuses across calls is never changed.
+ */
+interface GrpcClientLike {
+  getService(name: string): Record<string, unknown>;
+}
+
+/** The parts of @grpc/grpc-js Metadata used here. */
+interface MetadataLike {
+  get(key: string): unknown[];
+  set(key: string, value: string): void;
+  clone(): MetadataLike;
+}
+
+function isGrpcClient(client: object): client is object & GrpcClientLike {
+  const c = client as { getService?: unknown; getClientByServiceName?: unknown };
+  return typeof c.getService === 'function' && typeof c.getClientByServiceName === 'function';
+}
+
+function isMetadata(value: unknown): value is MetadataLike {
+  const m = value as Partial<MetadataLike> | null | undefined;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.get === 'function' &&
+    typeof m.set === 'function' &&
+    typeof m.clone === 'function'
+  );
+}
+
+// @grpc/grpc-js is the app's (Nest's gRPC transport requires it); loaded once, on the
+// first call that has no Metadata of its own. null: not installed.
+let MetadataClass: (new () => MetadataLike) | null | undefined;
+
+function newMetadata(): MetadataLike | undefined {
+  if (MetadataClass === undefined) {
+    try {
+      const grpc = createRequire(import.meta.url)('@grpc/grpc-js') as {
+        Metadata?: new () => MetadataLike;
+      };
+      MetadataClass = typeof grpc.Metadata === 'function' ? grpc.Metadata : null;
+    } catch {
+      MetadataClass = null;
+    }
+  }
+  return MetadataClass === null ? undefined : new MetadataClass();
+}
+
+function carryInGrpcMetadata(
+  client: object & GrpcClientLike,
+  serviceFor: (ctx: TraceContext) => TracingService | undefined,
+): void {
+  const getService = client.getService;
+  Object.defineProperty(client, 'getService', {
+    value: function (this: unknown, name: string): Record<string, unknown> {
+      const service = getService.call(this, name);
+      for (const key of Object.keys(service)) {
+        const method = service[key];
+        if (typeof method === 'function') {
+          service[key] = withTraceMetadata(method as (...args: unknown[]) => unknown, serviceFor);
+        }
+      }
+      return service;
+    },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+function withTraceMetadata(
+  method: (...args: unknown[]) => unknown,
+  serviceFor: (ctx: TraceContext) => TracingService | undefined,
+): (...args: unknown[]) => unknown {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    const ctx = currentContext();
+    if (ctx === undefined || ctx.span === undefined || ctx.suppressed) {
+      return method.apply(this, args);
+    }
+    const service = serviceFor(ctx);
+    // Only a Metadata (or nothing) in the second place: anything else is left as passed.
+    const given = args[1];
+    const metadata =
+      service === undefined
+        ? undefined
+        : isMetadata(given)
+          ? given.clone()
+          : given === undefined
+            ? newMetadata()
+            : undefined;
+    if (service !== undefined && metadata !== undefined) {
+      for (const [key, value] of Object.entries(service.inject({} as Record<string, string>))) {
+        // The app's own values win, as with the other transports.
+        if (metadata.get(key).length === 0) metadata.set(key, value);
+      }
+      args[1] = metadata;
+    }
+    return method.apply(this, args);
+  };
 }
