@@ -102,6 +102,18 @@ export class TracingInterceptor implements NestInterceptor {
     const name = patternName(patterns?.[0]) ?? handler.name;
     const rpcContext = rpc.getContext<unknown>();
     const carrier = findMessageCarrier(rpcContext, rpc.getData<unknown>());
+    const grpc = grpcMethodOf(patterns?.[0], rpcContext);
+    if (grpc !== undefined) {
+      // OpenTelemetry RPC conventions: `{service}/{method}`. Nest's pattern names the
+      // service without its proto package.
+      return this.traceUnit(next, `${grpc.service}/${grpc.method}`, SpanKind.SERVER, carrier, {
+        'rpc.system': 'grpc',
+        'rpc.service': grpc.service,
+        'rpc.method': grpc.method,
+        'nestjs.controller': context.getClass().name,
+        'nestjs.handler': handler.name,
+      });
+    }
     return this.traceUnit(next, name, isEvent ? SpanKind.CONSUMER : SpanKind.SERVER, carrier, {
       'messaging.system': messagingSystem(rpcContext),
       'messaging.destination.name': name,
@@ -182,6 +194,18 @@ function routeTemplate(req: HttpRequestLike): string | undefined {
   if (typeof fastifyRoute === 'string') return fastifyRoute;
   const expressRoute = req.route?.path;
   return typeof expressRoute === 'string' ? expressRoute : undefined;
+}
+
+/** The service and method of a `@GrpcMethod` / `@GrpcStreamMethod` pattern. */
+function grpcMethodOf(
+  pattern: unknown,
+  rpcContext: unknown,
+): { service: string; method: string } | undefined {
+  const p = pattern as { service?: unknown; rpc?: unknown } | null | undefined;
+  // The gRPC transport hands handlers the call's Metadata as their context.
+  const isMetadata = typeof (rpcContext as { getMap?: unknown } | null)?.getMap === 'function';
+  if (!isMetadata || typeof p?.service !== 'string' || typeof p.rpc !== 'string') return undefined;
+  return { service: p.service, method: p.rpc };
 }
 
 function patternName(pattern: unknown): string | undefined {

@@ -146,14 +146,20 @@ describe('trace context over gRPC (ClientGrpc)', () => {
     return spans.find((s) => s.name === name)!;
   }
 
-  it('writes traceparent into the call metadata and the server span joins the trace', async () => {
+  it('writes traceparent into the call metadata; the server span joins the trace, named by RPC conventions', async () => {
     const res = await request(url).get('/hero/7').expect(200);
     const { hero, traceId } = res.body as { hero: Hero; traceId: string };
     expect(hero.name).toBe('hero-7');
     const handler = await gatewaySpan(traceId, 'GatewayController.hero');
     expect(hero.traceparent).toMatch(traceparentOf(traceId, handler.spanId));
     const { root: server } = await waitForTrace(heroSpans, { traceId });
+    expect(server.name).toBe('HeroService/FindOne');
     expect(server.kind).toBe(SpanKind.SERVER);
+    expect(server.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.service': 'HeroService',
+      'rpc.method': 'FindOne',
+    });
     expect(server.parentIsRemote).toBe(true);
     expect(server.parentSpanId).toBe(handler.spanId);
   });
