@@ -194,26 +194,22 @@ function carryInGrpcMetadata(
   });
 }
 
+/** The Metadata a call goes out with: a copy of the caller's, a new one, or none. */
+function callMetadata(given: unknown): MetadataLike | undefined {
+  if (isMetadata(given)) return given.clone();
+  // Anything else in the metadata place is the app's business: left as passed.
+  return given === undefined ? newMetadata() : undefined;
+}
+
 function withTraceMetadata(
   method: (...args: unknown[]) => unknown,
   serviceFor: (ctx: TraceContext) => TracingService | undefined,
 ): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]): unknown {
     const ctx = currentContext();
-    if (ctx === undefined || ctx.span === undefined || ctx.suppressed) {
-      return method.apply(this, args);
-    }
-    const service = serviceFor(ctx);
-    // Only a Metadata (or nothing) in the second place: anything else is left as passed.
-    const given = args[1];
-    const metadata =
-      service === undefined
-        ? undefined
-        : isMetadata(given)
-          ? given.clone()
-          : given === undefined
-            ? newMetadata()
-            : undefined;
+    const service =
+      ctx === undefined || ctx.span === undefined || ctx.suppressed ? undefined : serviceFor(ctx);
+    const metadata = service === undefined ? undefined : callMetadata(args[1]);
     if (service !== undefined && metadata !== undefined) {
       for (const [key, value] of Object.entries(service.inject({} as Record<string, string>))) {
         // The app's own values win, as with the other transports.
