@@ -68,6 +68,17 @@ function recorder() {
   return { downstream, events };
 }
 
+/** A configured collapse over a recorder, its tracer, and the context of an open request. */
+function recordedRequest() {
+  const { downstream, events } = recorder();
+  const settings = new SpanCollapse();
+  settings.configure(RULES);
+  const collapse = settings.wrapExport(downstream);
+  const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
+  const ctx = tracer.createContext(tracer.startSpan('GET /'), undefined, undefined);
+  return { events, collapse, tracer, ctx };
+}
+
 describe('CollapsingSpanProcessor', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -198,13 +209,7 @@ describe('CollapsingSpanProcessor', () => {
   });
 
   it('hands everything held on before shutting the export chain down, then passes spans straight on', async () => {
-    const { downstream, events } = recorder();
-    const settings = new SpanCollapse();
-    settings.configure(RULES);
-    const collapse = settings.wrapExport(downstream);
-    const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
-    const request = tracer.startSpan('GET /');
-    const ctx = tracer.createContext(request, undefined, undefined);
+    const { events, collapse, tracer, ctx } = recordedRequest();
     tracer.startSpan('A.a', undefined, ctx).end();
     const ends = () => events.filter((e) => !e.startsWith('start'));
     expect(ends()).toEqual([]);
@@ -271,13 +276,8 @@ describe('CollapsingSpanProcessor', () => {
   });
 
   it('passes span starts on, and flushes the export chain after handing it what it holds', async () => {
-    const { downstream, events } = recorder();
-    const settings = new SpanCollapse();
-    settings.configure(RULES);
-    const collapse = settings.wrapExport(downstream);
-    const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
-    const request = tracer.startSpan('GET /');
-    tracer.startSpan('A.a', undefined, tracer.createContext(request, undefined, undefined)).end();
+    const { events, collapse, tracer, ctx } = recordedRequest();
+    tracer.startSpan('A.a', undefined, ctx).end();
     expect(events).toEqual(['start GET /', 'start A.a']);
     await collapse.forceFlush();
     expect(events).toEqual(['start GET /', 'start A.a', 'end A.a', 'flush']);
