@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packedFiles } from './fixtures/packed-library.js';
 
 // The ESM packaging contract, checked against the built dist/ (`npm test` builds first).
 
@@ -16,6 +17,7 @@ const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as 
   main?: string;
   types?: string;
   exports: unknown;
+  license?: string;
 };
 
 /**
@@ -133,6 +135,8 @@ const EXPECTED_TESTING_EXPORTS = [
   'waitForTrace',
 ];
 
+const ENTRIES = [PACKAGE.name, `${PACKAGE.name}/http`, `${PACKAGE.name}/testing`];
+
 function filesUnder(dir: string, suffix: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[])
     .filter((file) => file.endsWith(suffix))
@@ -153,26 +157,40 @@ function exportTargets(value: unknown): string[] {
   return Object.values(value).flatMap(exportTargets);
 }
 
-/** Line numbers of `await` (or `for await`) outside any function, i.e. top-level await. */
-function topLevelAwaits(file: string): number[] {
-  const source = ts.createSourceFile(
-    file,
-    readFileSync(file, 'utf8'),
-    ts.ScriptTarget.Latest,
-    true,
-    ts.ScriptKind.JS,
-  );
+/**
+ * Line numbers of the nodes of a JS file that `match` says yes to; `'skip'` leaves the node's
+ * subtree out.
+ */
+function linesWhere(file: string, match: (node: ts.Node) => boolean | 'skip'): number[] {
+  const text = readFileSync(file, 'utf8');
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   const lines: number[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isFunctionLike(node)) return;
-    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
-      lines.push(source.getLineAndCharacterOfPosition(node.getStart()).line + 1);
-    }
+    const verdict = match(node);
+    if (verdict === 'skip') return;
+    if (verdict) lines.push(source.getLineAndCharacterOfPosition(node.getStart()).line + 1);
     ts.forEachChild(node, visit);
   };
   visit(source);
   return lines;
 }
+
+/** `await` (or `for await`) outside any function, i.e. top-level await. */
+const topLevelAwaits = (file: string): number[] =>
+  linesWhere(file, (node) =>
+    ts.isFunctionLike(node)
+      ? 'skip'
+      : ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && !!node.awaitModifier),
+  );
+
+/** `import.meta` and `import()`: ESM-only syntax. */
+const esmOnlySyntax = (file: string): number[] =>
+  linesWhere(
+    file,
+    (node) =>
+      (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) ||
+      (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword),
+  );
 
 /** Runs a script in a plain node child process (no Vite transform) from the package root. */
 async function nodeEval(inputType: 'module' | 'commonjs', script: string): Promise<string> {
@@ -269,6 +287,78 @@ describe('package (built dist)', () => {
     expect(JSON.parse(stdout)).toEqual(EXPECTED_EXPORTS.toSorted());
   });
 
+  it.each(ENTRIES)(
+    'gives require() and import of %s the same module in one process (one copy of its state)',
+    async (entry) => {
+      const stdout = await nodeEval(
+        'commonjs',
+        `const required = require(${JSON.stringify(entry)});
+         import(${JSON.stringify(entry)}).then((imported) => {
+           const keys = Object.keys(imported);
+           console.log(JSON.stringify({
+             file: require.resolve(${JSON.stringify(entry)}),
+             keys: keys.length,
+             same: keys.filter((k) => required[k] !== imported[k]),
+           }));
+         });`,
+      );
+      const { file, keys, same } = JSON.parse(stdout) as {
+        file: string;
+        keys: number;
+        same: string[];
+      };
+      expect(relative(ROOT, file).split(sep).join('/')).not.toContain('dist/cjs/');
+      expect(keys).toBeGreaterThan(5);
+      expect(same).toEqual([]);
+    },
+  );
+
+  it.each(ENTRIES)(
+    'sends require() of %s to the CommonJS build where require(esm) is missing (as in Jest)',
+    async (entry) => {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--no-experimental-require-module',
+          '-e',
+          `console.log(require.resolve(${JSON.stringify(entry)}))`,
+        ],
+        { cwd: ROOT, timeout: 15_000 },
+      );
+      expect(relative(ROOT, stdout.trim()).split(sep).join('/')).toMatch(/^dist\/cjs\//);
+    },
+  );
+
+  it.each(ENTRIES)(
+    'builds %s for CommonJS with the same exports as the ESM build',
+    async (entry) => {
+      const subpath = entry.slice(PACKAGE.name.length);
+      const file = join(DIST, 'cjs', subpath, 'index.js');
+      const stdout = await nodeEval(
+        'commonjs',
+        `const api = require(${JSON.stringify(file)});
+       import(${JSON.stringify(entry)}).then((esm) => console.log(JSON.stringify({
+         cjs: Object.keys(api).filter((k) => k !== '__esModule').sort(),
+         esm: Object.keys(esm).sort(),
+       })));`,
+      );
+      const { cjs, esm } = JSON.parse(stdout) as { cjs: string[]; esm: string[] };
+      expect(cjs).toEqual(esm);
+    },
+  );
+
+  it('keeps ESM-only syntax (import.meta, import()) out of the CommonJS build: Jest cannot run it', () => {
+    const files = filesUnder(join(DIST, 'cjs'), '.js');
+    expect(files.length).toBeGreaterThan(10);
+    const found = files.flatMap((file) =>
+      esmOnlySyntax(file).map((line) => `${relative(ROOT, file)}:${line}`),
+    );
+    expect(found).toEqual([]);
+    expect(JSON.parse(readFileSync(join(DIST, 'cjs', 'package.json'), 'utf8'))).toEqual({
+      type: 'commonjs',
+    });
+  });
+
   it('has no top-level await, which require(esm) cannot load', () => {
     const found = filesUnder(DIST, '.js').flatMap((file) =>
       topLevelAwaits(file).map((line) => `${relative(ROOT, file)}:${line}`),
@@ -299,5 +389,48 @@ describe('lib/core', () => {
         .map((specifier) => `${relative(ROOT, file)}: '${specifier}'`),
     );
     expect(offending).toEqual([]);
+  });
+});
+
+describe('the tarball npm pack makes', () => {
+  let files: Set<string>;
+
+  beforeAll(() => {
+    files = new Set(packedFiles().map((file) => file.path));
+  }, 60_000);
+
+  it('holds the licence package.json declares, the README and every exports target', () => {
+    expect(PACKAGE.license).toBe('MIT');
+    expect(files).toContain('LICENSE');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    expect(files).toContain('README.md');
+    const missing = exportTargets(PACKAGE.exports)
+      .map((target) => target.replace(/^\.\//, ''))
+      .filter((target) => !files.has(target));
+    expect(missing).toEqual([]);
+  });
+
+  it('ships the source every source map points to', () => {
+    const maps = [...files].filter((file) => file.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const dangling = maps.flatMap((map) => {
+      const { sources } = JSON.parse(readFileSync(join(ROOT, map), 'utf8')) as {
+        sources: string[];
+      };
+      return sources
+        .map((source) =>
+          relative(ROOT, resolve(ROOT, dirname(map), source))
+            .split(sep)
+            .join('/'),
+        )
+        .filter((source) => !files.has(source))
+        .map((source) => `${map} -> ${source}`);
+    });
+    expect(dangling).toEqual([]);
+  });
+
+  it('ships no tests, fixtures, benchmarks or sample app', () => {
+    const stray = [...files].filter((file) => !/^(dist|lib)\//.test(file)).toSorted();
+    expect(stray).toEqual(['LICENSE', 'README.md', 'package.json']);
   });
 });

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { currentContext, type TraceContext } from '../core/trace-context.js';
 import type { TracingService } from '../nest/tracing.service.js';
 
@@ -154,28 +153,37 @@ function isMetadata(value: unknown): value is MetadataLike {
   );
 }
 
-// @grpc/grpc-js is the app's (Nest's gRPC transport requires it); loaded once, on the
-// first call that has no Metadata of its own. null: not installed.
+// @grpc/grpc-js is the app's (Nest's gRPC transport has loaded it by the time a client
+// exists). It is loaded with import(), which works in the ESM build and, compiled to
+// require(), in the CommonJS one; the load starts when the first gRPC client is seen, so
+// it has settled long before a call. null: not installed.
 let MetadataClass: (new () => MetadataLike) | null | undefined;
+let metadataLoad: Promise<void> | undefined;
 
-function newMetadata(): MetadataLike | undefined {
-  if (MetadataClass === undefined) {
-    try {
-      const grpc = createRequire(import.meta.url)('@grpc/grpc-js') as {
-        Metadata?: new () => MetadataLike;
-      };
-      MetadataClass = typeof grpc.Metadata === 'function' ? grpc.Metadata : null;
-    } catch {
+type GrpcModule = { Metadata?: unknown; default?: { Metadata?: unknown } };
+
+function loadMetadataClass(): void {
+  metadataLoad ??= (import('@grpc/grpc-js') as Promise<GrpcModule>).then(
+    (grpc) => {
+      const metadata = grpc.Metadata ?? grpc.default?.Metadata;
+      MetadataClass = typeof metadata === 'function' ? (metadata as new () => MetadataLike) : null;
+    },
+    () => {
       MetadataClass = null;
-    }
-  }
-  return MetadataClass === null ? undefined : new MetadataClass();
+    },
+  );
+}
+
+/** A new Metadata from the app's @grpc/grpc-js; undefined until it has loaded, or without it. */
+function newMetadata(): MetadataLike | undefined {
+  return MetadataClass ? new MetadataClass() : undefined;
 }
 
 function carryInGrpcMetadata(
   client: object & GrpcClientLike,
   serviceFor: (ctx: TraceContext) => TracingService | undefined,
 ): void {
+  loadMetadataClass();
   const getService = client.getService;
   Object.defineProperty(client, 'getService', {
     value: function (this: unknown, name: string): Record<string, unknown> {

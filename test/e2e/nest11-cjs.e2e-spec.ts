@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installPackedLibrary } from '../fixtures/packed-library.js';
 
 // A real NestJS 11 CommonJS app (test/fixtures/nest11-cjs, its own pinned dependencies)
-// requires our built package. The package is copied, not linked, into the fixture's
-// node_modules: a symlink would make Node resolve our @nestjs imports from the repo root
-// (Nest 12) instead of the app's Nest 11, and the app would not be testing Nest 11 at all.
+// requires our packed package, extracted (not linked) into the fixture's node_modules.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'nest11-cjs');
-const INSTALLED = join(FIXTURE, 'node_modules', 'nestjs-tracing');
 
 const SERVER = 1;
 const INTERNAL = 0;
@@ -77,10 +75,7 @@ describe('a NestJS 11 CommonJS app that requires the built package', () => {
     if (!existsSync(join(ROOT, 'dist', 'index.js'))) {
       throw new Error('dist/index.js is missing: run `npm run build` (`npm test` does it first)');
     }
-    rmSync(INSTALLED, { recursive: true, force: true });
-    mkdirSync(INSTALLED, { recursive: true });
-    cpSync(join(ROOT, 'package.json'), join(INSTALLED, 'package.json'));
-    cpSync(join(ROOT, 'dist'), join(INSTALLED, 'dist'), { recursive: true });
+    installPackedLibrary(FIXTURE);
 
     run = await runApp();
     const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));

@@ -1,12 +1,21 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, matchesGlob } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { configDefaults } from 'vitest/config';
 // The README's examples import the package by name, so these run against the built package.
 import { InMemorySpanExporter, TracingModule, TracingService } from 'nestjs-tracing';
 import { AppModule, UsersController, UsersService } from '../fixtures/readme/app.module.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The file name the README gives the testing-kit example. */
+const TESTING_KIT_FILE = 'users.e2e.spec.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -39,9 +48,16 @@ describe('README examples', () => {
       .slice(1)
       .join('\n')
       .replace("'../fixtures/readme/app.module.js'", "'./app.module.js'");
-    expect(codeBlockStartingWith('// users.e2e-spec.ts\n')).toBe(
-      `// users.e2e-spec.ts\n${expected}`,
+    expect(codeBlockStartingWith(`// ${TESTING_KIT_FILE}\n`)).toBe(
+      `// ${TESTING_KIT_FILE}\n${expected}`,
     );
+  });
+
+  it("names the testing-kit example's file so that Vitest's default include pattern finds it", () => {
+    // `*.e2e-spec.ts`, Nest's Jest convention, is not among them.
+    expect(
+      configDefaults.include.some((glob) => matchesGlob(`test/${TESTING_KIT_FILE}`, glob)),
+    ).toBe(true);
   });
 
   it('quotes the TracedHttpService example exactly as test/types/readme-http-example.ts, which typecheck compiles', () => {
@@ -52,6 +68,37 @@ describe('README examples', () => {
       ),
     ).toBe(file);
   });
+
+  it.each([
+    { type: 'module', errors: [] },
+    // TS1309: top-level await in a CommonJS file, which the Quick start warns about.
+    { type: 'commonjs', errors: [1309] },
+  ])(
+    'compiles the quick start in a package of type $type, as the README says',
+    ({ type, errors }) => {
+      const dir = join(ROOT, 'test', 'artifacts', `quick-start-${type}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type }));
+      writeFileSync(join(dir, 'app.module.ts'), codeBlockStartingWith('// app.module.ts'));
+      writeFileSync(join(dir, 'main.ts'), codeBlockStartingWith('// main.ts'));
+      const program = ts.createProgram([join(dir, 'main.ts')], {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        strict: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        skipLibCheck: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+        paths: { 'nestjs-tracing': [join(ROOT, 'dist', 'index.d.ts')] },
+      });
+      const codes = [...new Set(ts.getPreEmitDiagnostics(program).map((d) => d.code))];
+      expect(codes).toEqual(errors);
+    },
+  );
 
   it('runs the quick start: a correlation id header and a printed trace tree', async () => {
     const lines: string[] = [];
