@@ -19,6 +19,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    // Fixture apps carry tests of their own, run by their own runner (Jest for Nest 11).
+    exclude: ['test/fixtures/**', '**/node_modules/**'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,

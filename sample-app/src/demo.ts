@@ -193,7 +193,10 @@ class SpanLog {
 
   all(): SpanRecord[] {
     if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, 'utf8')
+    const text = readFileSync(this.file, 'utf8');
+    // The exporter may be writing as we read: only whole lines (newline-terminated) count.
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as SpanRecord);
