@@ -37,6 +37,7 @@ export class TraceState implements TraceStateLike {
   // Never mutated after construction (only `of` assigns them, once).
   private memberKeys: readonly string[];
   private memberValues: readonly string[];
+  private debug = false;
   private cachedHeader: string | undefined;
 
   /** Builds a state from [key, value] pairs, newest first; invalid and repeated keys are skipped. */
@@ -59,11 +60,31 @@ export class TraceState implements TraceStateLike {
     this.memberValues = values;
   }
 
-  private static of(keys: readonly string[], values: readonly string[]): TraceState {
+  private static of(
+    keys: readonly string[],
+    values: readonly string[],
+    b3Debug = false,
+  ): TraceState {
     const state = new TraceState();
     state.memberKeys = keys;
     state.memberValues = values;
+    state.debug = b3Debug;
     return state;
+  }
+
+  /**
+   * The B3 debug ("force trace") decision of an incoming B3 header. It rides on the
+   * tracestate because every child span inherits that; only the B3 propagator writes it
+   * out again, never `serialize` (the W3C wire and OTLP).
+   * @internal
+   */
+  get b3Debug(): boolean {
+    return this.debug;
+  }
+
+  /** This state with the B3 debug decision set. @internal */
+  withB3Debug(): TraceState {
+    return this.debug ? this : TraceState.of(this.memberKeys, this.memberValues, true);
   }
 
   /**
@@ -129,7 +150,7 @@ export class TraceState implements TraceStateLike {
       keys.push(this.memberKeys[i]!);
       values.push(this.memberValues[i]!);
     }
-    return TraceState.of(keys, values);
+    return TraceState.of(keys, values, this.debug);
   }
 
   unset(key: string): TraceState {
@@ -139,7 +160,7 @@ export class TraceState implements TraceStateLike {
     const values = this.memberValues.slice();
     keys.splice(i, 1);
     values.splice(i, 1);
-    return TraceState.of(keys, values);
+    return TraceState.of(keys, values, this.debug);
   }
 
   /** [key, value] pairs, newest first. */

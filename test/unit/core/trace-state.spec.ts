@@ -235,6 +235,17 @@ describe('TraceState', () => {
     expect(ts.set('ok', '')).toBe(ts);
   });
 
+  it('keeps the B3 debug mark through set and unset, and never serializes it', () => {
+    const marked = parseTraceState('a=1,b=2')!.withB3Debug();
+    expect(marked.b3Debug).toBe(true);
+    expect(marked.serialize()).toBe('a=1,b=2');
+    expect(marked.set('c', '3').b3Debug).toBe(true);
+    expect(marked.unset('a').b3Debug).toBe(true);
+    expect(marked.withB3Debug()).toBe(marked);
+    expect(parseTraceState('a=1')!.b3Debug).toBe(false);
+    expect(new TraceState().withB3Debug().serialize()).toBe('');
+  });
+
   it('drops the right-most member when a set would exceed 32 members', () => {
     const full = parseTraceState(members(1, 32))!;
     const next = full.set('new', 'x');
