@@ -412,7 +412,7 @@ describe('toZipkinSpan / encodeZipkinJson', () => {
     expect(
       Math.abs(zipkin.timestamp - Number(finished.startTimeUnixNano / 1000n)),
     ).toBeLessThanOrEqual(1);
-    expect(Math.abs(zipkin.duration - Math.max(1, finished.duration * 1000))).toBeLessThanOrEqual(
+    expect(Math.abs(zipkin.duration - Math.max(1, finished.durationMs * 1000))).toBeLessThanOrEqual(
       1,
     );
   });
