@@ -202,6 +202,11 @@ function dropAt(members: string[], i: number): number {
   return saved;
 }
 
+/** Whether a span context's tracestate carries the B3 debug decision (see TraceState.b3Debug). */
+export function isB3Debug(traceState: TraceStateLike | undefined): boolean {
+  return traceState instanceof TraceState && traceState.b3Debug;
+}
+
 /** Parses a tracestate header; undefined when it is invalid (see TraceState.parse). */
 export function parseTraceState(header: string): TraceState | undefined {
   return TraceState.parse(header);

@@ -1,6 +1,6 @@
 import { isValidSpanId, isValidTraceId } from '../id-generator.js';
-import { TraceState } from '../trace-state.js';
-import { TraceFlags, type SpanContext, type TraceStateLike } from '../types.js';
+import { TraceState, isB3Debug } from '../trace-state.js';
+import { TraceFlags, type SpanContext } from '../types.js';
 import { defaultGetter, defaultSetter } from './carrier.js';
 import type {
   Carrier,
@@ -57,10 +57,6 @@ function context(traceId: string, spanId: string, sampling: Sampling): SpanConte
     isRemote: true,
   };
   return sampling === 'debug' ? { ...ctx, traceState: DEBUG_ONLY } : ctx;
-}
-
-function isB3Debug(traceState: TraceStateLike | undefined): boolean {
-  return traceState instanceof TraceState && traceState.b3Debug;
 }
 
 /**
