@@ -90,7 +90,7 @@ export class RecordingSpan implements Span, ReadableSpan {
     return this.owner.scope;
   }
 
-  get duration(): number {
+  get durationMs(): number {
     return this.ended ? this.endTime - this.startTime : 0;
   }
 

@@ -7,16 +7,14 @@ export const TRACE_STATE_MAX_LENGTH = 512;
 /** "tracestate Limits": entries longer than this are the first to go when truncating. */
 const LONG_ENTRY = 128;
 
-// key = simple-key / multi-tenant-key (tenant-id "@" system-id), with their length limits.
-// Level 2 drafts relax this to any keychar incl. '@'; we keep the stricter grammar the
-// official test suite (test/test.py, STRICT_LEVEL 2) still checks.
-const SIMPLE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
-const MULTI_TENANT_KEY = /^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}$/;
+// Level 2 key: ( lcalpha / DIGIT ) 0*255( keychar ), keychar = lcalpha / DIGIT / "_" / "-"
+// / "*" / "/" / "@". Unlike Level 1's tenant@system form, '@' is a plain key character.
+const KEY = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
 // value = 0*255(chr) nblk-chr: printable ASCII minus ',' and '=', no trailing space.
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
 export function isValidTraceStateKey(key: string): boolean {
-  return SIMPLE_KEY.test(key) || MULTI_TENANT_KEY.test(key);
+  return KEY.test(key);
 }
 
 export function isValidTraceStateValue(value: string): boolean {
@@ -39,6 +37,7 @@ export class TraceState implements TraceStateLike {
   // Never mutated after construction (only `of` assigns them, once).
   private memberKeys: readonly string[];
   private memberValues: readonly string[];
+  private debug = false;
   private cachedHeader: string | undefined;
 
   /** Builds a state from [key, value] pairs, newest first; invalid and repeated keys are skipped. */
@@ -61,23 +60,46 @@ export class TraceState implements TraceStateLike {
     this.memberValues = values;
   }
 
-  private static of(keys: readonly string[], values: readonly string[]): TraceState {
+  private static of(
+    keys: readonly string[],
+    values: readonly string[],
+    b3Debug = false,
+  ): TraceState {
     const state = new TraceState();
     state.memberKeys = keys;
     state.memberValues = values;
+    state.debug = b3Debug;
     return state;
   }
 
   /**
+   * The B3 debug ("force trace") decision of an incoming B3 header. It rides on the
+   * tracestate because every child span inherits that; only the B3 propagator writes it
+   * out again, never `serialize` (the W3C wire and OTLP).
+   * @internal
+   */
+  get b3Debug(): boolean {
+    return this.debug;
+  }
+
+  /** This state with the B3 debug decision set. @internal */
+  withB3Debug(): TraceState {
+    return this.debug ? this : TraceState.of(this.memberKeys, this.memberValues, true);
+  }
+
+  /**
    * Parses a (possibly comma-joined, multi-field) tracestate header. Returns undefined
-   * when any member is malformed, a key repeats, or there are more than 32 members:
-   * the header is then discarded whole, as the W3C test suite expects.
+   * when any member is malformed or there are more than 32 members ("list" grammar):
+   * the header is then discarded whole, as the W3C test suite expects. A repeated key
+   * keeps its left-most (most recent) value and later copies are dropped, which
+   * "Mutating the tracestate Field" allows ("discard duplicate keys").
    */
   static parse(header: string): TraceState | undefined {
     if (typeof header !== 'string') return undefined;
     const keys: string[] = [];
     const values: string[] = [];
     const n = header.length;
+    let members = 0;
     let start = 0;
     while (start <= n) {
       let end = header.indexOf(',', start);
@@ -93,9 +115,12 @@ export class TraceState implements TraceStateLike {
         const key = header.slice(s, eq);
         const value = header.slice(eq + 1, e);
         if (!isValidTraceStateKey(key) || !isValidTraceStateValue(value)) return undefined;
-        if (keys.length === MAX_MEMBERS || keys.includes(key)) return undefined;
-        keys.push(key);
-        values.push(value);
+        // Duplicates are list-members on the wire too, so they count toward the 32.
+        if (++members > MAX_MEMBERS) return undefined;
+        if (!keys.includes(key)) {
+          keys.push(key);
+          values.push(value);
+        }
       }
       start = end + 1;
     }
@@ -125,7 +150,7 @@ export class TraceState implements TraceStateLike {
       keys.push(this.memberKeys[i]!);
       values.push(this.memberValues[i]!);
     }
-    return TraceState.of(keys, values);
+    return TraceState.of(keys, values, this.debug);
   }
 
   unset(key: string): TraceState {
@@ -135,7 +160,7 @@ export class TraceState implements TraceStateLike {
     const values = this.memberValues.slice();
     keys.splice(i, 1);
     values.splice(i, 1);
-    return TraceState.of(keys, values);
+    return TraceState.of(keys, values, this.debug);
   }
 
   /** [key, value] pairs, newest first. */
@@ -175,6 +200,11 @@ function dropAt(members: string[], i: number): number {
   const saved = members[i]!.length + (members.length > 1 ? 1 : 0);
   members.splice(i, 1);
   return saved;
+}
+
+/** Whether a span context's tracestate carries the B3 debug decision (see TraceState.b3Debug). */
+export function isB3Debug(traceState: TraceStateLike | undefined): boolean {
+  return traceState instanceof TraceState && traceState.b3Debug;
 }
 
 /** Parses a tracestate header; undefined when it is invalid (see TraceState.parse). */

@@ -118,8 +118,11 @@ export interface ReadableSpan {
   readonly traceState: TraceStateLike | undefined;
   readonly startTime: number;
   readonly endTime: number;
-  /** endTime - startTime, in milliseconds. */
-  readonly duration: number;
+  /**
+   * endTime - startTime, in milliseconds (OpenTelemetry's `duration` is `[s, ns]`; the
+   * name says the unit so the two are not confused).
+   */
+  readonly durationMs: number;
   readonly startTimeUnixNano: bigint;
   readonly endTimeUnixNano: bigint;
   readonly attributes: Readonly<Attributes>;

@@ -157,7 +157,7 @@ class ReceivedSpan implements ReadableSpan {
     return hrTime(this.endTimeUnixNano);
   }
 
-  get duration(): number {
+  get durationMs(): number {
     return Number(this.endTimeUnixNano - this.startTimeUnixNano) / 1e6;
   }
 

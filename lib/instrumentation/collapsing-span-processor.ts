@@ -231,7 +231,7 @@ export function collapseSiblings(
   const summaries: { summary: CollapsedSpan; members: ReadableSpan[] }[] = [];
   for (const group of groups.values()) {
     if (group.length <= rules.threshold) continue;
-    const bySlowest = group.toSorted((a, b) => b.duration - a.duration);
+    const bySlowest = group.toSorted((a, b) => b.durationMs - a.durationMs);
     const members: ReadableSpan[] = [];
     let kept = 0;
     for (const span of bySlowest) {
@@ -318,7 +318,7 @@ class CollapsedSpan implements ReadableSpan {
     for (const span of members) {
       if (span.startTime < start) start = span.startTime;
       if (span.endTime > end) end = span.endTime;
-      total += span.duration;
+      total += span.durationMs;
     }
     this.startTime = start;
     this.endTime = end;
@@ -329,7 +329,7 @@ class CollapsedSpan implements ReadableSpan {
     this.attributes[COLLAPSED_DURATION_ATTRIBUTE] = Math.round(total * 1000) / 1000;
   }
 
-  get duration(): number {
+  get durationMs(): number {
     return this.endTime - this.startTime;
   }
 

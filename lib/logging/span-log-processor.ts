@@ -25,7 +25,7 @@ export function spanToLogRecord(span: ReadableSpan): LogRecord {
   const failed = span.status.code === SpanStatusCode.ERROR;
   const fields: LogFields = { ...span.attributes };
   fields['span.kind'] = spanKindName(span.kind);
-  fields['span.duration_ms'] = Math.round(span.duration * 1000) / 1000;
+  fields['span.duration_ms'] = Math.round(span.durationMs * 1000) / 1000;
   fields['span.status'] = spanStatusName(span.status.code);
   if (span.parentSpanId !== undefined) fields['span.parent_id'] = span.parentSpanId;
   const correlationId = span.attributes['correlation.id'];

@@ -89,7 +89,7 @@ export class GenAiMetrics {
     }
     series.requests.inc();
     if (span.status.code === SpanStatusCode.ERROR) series.errors.inc();
-    series.duration.observe(span.duration / 1000);
+    series.duration.observe(span.durationMs / 1000);
     const input = attrs[GEN_AI.inputTokens];
     if (typeof input === 'number') series.inputTokens.inc(input);
     const output = attrs[GEN_AI.outputTokens];

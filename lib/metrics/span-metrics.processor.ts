@@ -29,7 +29,7 @@ export class SpanMetricsProcessor implements SpanProcessor {
         if (kind === SpanKind.SERVER || kind === SpanKind.CONSUMER) {
           window.recordRequest(
             span.endTime,
-            span.duration,
+            span.durationMs,
             span.status.code === SpanStatusCode.ERROR,
           );
         }

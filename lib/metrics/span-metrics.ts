@@ -142,7 +142,7 @@ export class SpanMetrics {
       const series = this.operationSeries(span.name);
       series.requests!.inc();
       if (span.status.code === SpanStatusCode.ERROR) series.errors.inc();
-      series.duration.observe(span.duration / 1000);
+      series.duration.observe(span.durationMs / 1000);
     }
     if (attrs[GEN_AI.providerName] !== undefined) this.genAi.record(span);
   }
@@ -162,7 +162,7 @@ export class SpanMetrics {
     }
     counter.inc();
     if (span.status.code === SpanStatusCode.ERROR || code >= 500) series.errors.inc();
-    series.duration.observe(span.duration / 1000);
+    series.duration.observe(span.durationMs / 1000);
   }
 
   private routeSeries(method: string, route: string): RedSeries {

@@ -102,7 +102,7 @@ describe.each(PLATFORMS)('streamed responses on %s', (platform) => {
     expect(span.attributes[STREAM_ATTRIBUTES.chunks]).toBeGreaterThanOrEqual(3);
     // Three events 30 ms apart: the span covers them, not just the headers.
     expect(span.attributes[STREAM_ATTRIBUTES.durationMs]).toBeGreaterThanOrEqual(50);
-    expect(span.duration).toBeGreaterThanOrEqual(80);
+    expect(span.durationMs).toBeGreaterThanOrEqual(80);
   });
 
   it('counts the chunks of a StreamableFile with a known length', async () => {

@@ -364,7 +364,7 @@ describe('TracedHttpService against real HTTP servers', () => {
     expect(client!.attributes[STREAM_ATTRIBUTES.timeToFirstByteMs]).toBeGreaterThanOrEqual(30);
     // Three events 40 ms apart: about 80 ms from the first to the last.
     expect(client!.attributes[STREAM_ATTRIBUTES.durationMs]).toBeGreaterThanOrEqual(60);
-    expect(client!.duration).toBeGreaterThanOrEqual(100);
+    expect(client!.durationMs).toBeGreaterThanOrEqual(100);
     expect(client!.status.code).toBe(SpanStatusCode.UNSET);
     const record = records.list()[0]!;
     expect(record.stream).toMatchObject({ kind: 'sse', chunks: 3, outcome: 'completed' });

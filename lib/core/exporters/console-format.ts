@@ -82,7 +82,7 @@ export function spanToJson(span: ReadableSpan): SpanJson {
     startTimeUnixNano: span.startTimeUnixNano.toString(),
     endTimeUnixNano: span.endTimeUnixNano.toString(),
     // Microsecond precision is all a reader needs and keeps the numbers short.
-    durationMs: Math.round(span.duration * 1000) / 1000,
+    durationMs: Math.round(span.durationMs * 1000) / 1000,
     status,
     attributes: { ...span.attributes },
     events: span.events.map((event) => ({
@@ -218,7 +218,7 @@ function header(
 }
 
 function spanLine(span: ReadableSpan, keys: readonly string[], paint: Painter): string {
-  let line = `${paint.bold(clean(span.name))} ${paint.dim(`[${spanKindName(span.kind)}]`)} ${paint.cyan(formatDuration(span.duration))}`;
+  let line = `${paint.bold(clean(span.name))} ${paint.dim(`[${spanKindName(span.kind)}]`)} ${paint.cyan(formatDuration(span.durationMs))}`;
   if (span.status.code === SpanStatusCode.ERROR) {
     const message = span.status.message ? `ERROR: ${clean(span.status.message)}` : 'ERROR';
     line += ' ' + paint.red(message);

@@ -1,4 +1,5 @@
 import { isValidSpanId, isValidTraceId } from '../id-generator.js';
+import { TraceState, isB3Debug } from '../trace-state.js';
 import { TraceFlags, type SpanContext } from '../types.js';
 import { defaultGetter, defaultSetter } from './carrier.js';
 import type {
@@ -41,13 +42,41 @@ function first(value: string | undefined): string | undefined {
   return v === '' ? undefined : v;
 }
 
-function context(traceId: string, spanId: string, sampled: boolean): SpanContext {
-  return {
+/** Sampling state as B3 encodes it: deny, accept, or debug (an emphasized accept). */
+type Sampling = 'deny' | 'accept' | 'debug';
+
+/** An empty tracestate that only marks the B3 debug decision. */
+const DEBUG_ONLY = new TraceState().withB3Debug();
+
+function context(traceId: string, spanId: string, sampling: Sampling): SpanContext {
+  const sampled = sampling !== 'deny';
+  const ctx: SpanContext = {
     traceId,
     spanId,
     traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
     isRemote: true,
   };
+  return sampling === 'debug' ? { ...ctx, traceState: DEBUG_ONLY } : ctx;
+}
+
+/**
+ * `winner`, with the B3 debug decision of `other` when both name the same remote span:
+ * a composite keeps the first format's context (its tracestate) and still honours a
+ * debug request that only B3 can express.
+ */
+export function withB3DebugOf(winner: SpanContext, other: SpanContext | undefined): SpanContext {
+  if (
+    other === undefined ||
+    other.traceId !== winner.traceId ||
+    other.spanId !== winner.spanId ||
+    !isB3Debug(other.traceState) ||
+    isB3Debug(winner.traceState)
+  ) {
+    return winner;
+  }
+  const own = winner.traceState;
+  if (own !== undefined && !(own instanceof TraceState)) return winner;
+  return { ...winner, traceState: own === undefined ? DEBUG_ONLY : own.withB3Debug() };
 }
 
 /**
@@ -60,15 +89,15 @@ function parseSingle(value: string): SpanContext | undefined {
   const traceId = toTraceId(parts[0]!);
   const spanId = parts[1]!;
   if (traceId === undefined || !isValidSpanId(spanId)) return undefined;
-  let sampled = false; // absent = defer; nothing recorded upstream yet
+  let sampling: Sampling = 'deny'; // absent = defer; nothing recorded upstream yet
   if (parts.length >= 3) {
     const state = parts[2];
-    if (state === '1' || state === 'd')
-      sampled = true; // debug implies accept
+    if (state === '1') sampling = 'accept';
+    else if (state === 'd') sampling = 'debug';
     else if (state !== '0') return undefined;
   }
   if (parts.length === 4 && !isValidSpanId(parts[3]!)) return undefined;
-  return context(traceId, spanId, sampled);
+  return context(traceId, spanId, sampling);
 }
 
 function parseMulti(carrier: Carrier, getter: CarrierGetter): SpanContext | undefined {
@@ -79,14 +108,14 @@ function parseMulti(carrier: Carrier, getter: CarrierGetter): SpanContext | unde
   if (traceId === undefined || !isValidSpanId(spanId)) return undefined;
   const parent = first(getter.get(carrier, B3_PARENT_SPAN_ID_HEADER));
   if (parent !== undefined && !isValidSpanId(parent)) return undefined;
-  // Debug (`X-B3-Flags: 1`) implies accept. `true`/`false` predate the spec; the README
-  // lets lenient readers take them. Any other value means the decision was deferred.
-  let sampled = first(getter.get(carrier, B3_FLAGS_HEADER)) === '1';
-  if (!sampled) {
-    const s = first(getter.get(carrier, B3_SAMPLED_HEADER));
-    sampled = s === '1' || s === 'true';
+  // Debug (`X-B3-Flags: 1`) implies accept; any other flags value is ignored. `true`/`false`
+  // predate the spec; the README lets lenient readers take them. Any other value means the
+  // decision was deferred.
+  if (first(getter.get(carrier, B3_FLAGS_HEADER)) === '1') {
+    return context(traceId, spanId, 'debug');
   }
-  return context(traceId, spanId, sampled);
+  const s = first(getter.get(carrier, B3_SAMPLED_HEADER));
+  return context(traceId, spanId, s === '1' || s === 'true' ? 'accept' : 'deny');
 }
 
 /** Zipkin B3, single and multi header (github.com/openzipkin/b3-propagation). */
@@ -108,14 +137,20 @@ export class B3Propagator implements TextMapPropagator {
   inject(state: PropagationState, carrier: Carrier, setter: CarrierSetter = defaultSetter): void {
     const ctx = state.spanContext;
     if (!ctx || !isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId)) return;
-    const sampled = (ctx.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '1' : '0';
+    // Debug is an emphasized accept: a context our sampler dropped goes out as a deny.
+    const sampled = (ctx.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+    const debug = sampled && isB3Debug(ctx.traceState);
     try {
       if (this.encoding === 'single') {
-        setter.set(carrier, B3_HEADER, `${ctx.traceId}-${ctx.spanId}-${sampled}`);
+        let sampling = sampled ? '1' : '0';
+        if (debug) sampling = 'd';
+        setter.set(carrier, B3_HEADER, `${ctx.traceId}-${ctx.spanId}-${sampling}`);
       } else {
         setter.set(carrier, B3_TRACE_ID_HEADER, ctx.traceId);
         setter.set(carrier, B3_SPAN_ID_HEADER, ctx.spanId);
-        setter.set(carrier, B3_SAMPLED_HEADER, sampled);
+        // "Debug implies an accept decision, so don't also send the X-B3-Sampled header."
+        if (debug) setter.set(carrier, B3_FLAGS_HEADER, '1');
+        else setter.set(carrier, B3_SAMPLED_HEADER, sampled ? '1' : '0');
       }
     } catch {
       // A custom setter failed: tracing never breaks the app.

@@ -1,3 +1,4 @@
+import { withB3DebugOf } from './b3-propagator.js';
 import { defaultGetter, defaultSetter } from './carrier.js';
 import type {
   Carrier,
@@ -9,8 +10,8 @@ import type {
 
 /**
  * Runs several propagators as one. Inject writes every format; extract reads them in
- * order, and the first valid trace context wins (a later format never replaces it),
- * while baggage from all of them is merged.
+ * order, and the first valid trace context wins (a later format never replaces it,
+ * only adds a B3 debug decision for the same span), while baggage from all of them is merged.
  */
 export class CompositePropagator implements TextMapPropagator {
   readonly fields: readonly string[];
@@ -44,7 +45,7 @@ export class CompositePropagator implements TextMapPropagator {
       } catch {
         // One broken propagator must not stop the others.
       }
-      if (winner !== undefined) state.spanContext = winner;
+      if (winner !== undefined) state.spanContext = withB3DebugOf(winner, state.spanContext);
     }
     return state;
   }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { B3Propagator } from '../../../lib/core/propagation/b3-propagator.js';
+import { AlwaysOffSampler } from '../../../lib/core/samplers.js';
+import { TraceState } from '../../../lib/core/trace-state.js';
 import type { SpanContext } from '../../../lib/core/types.js';
+import { forwardThroughSpans as forwarded } from '../../fixtures/forward-through-spans.js';
 
 const TRACE_ID = '80f198ee56343ba864fe8b2a57d3eff7';
 const SPAN_ID = 'e457b5a2e4d86bd1';
@@ -179,4 +182,98 @@ describe('B3Propagator', () => {
       }
     });
   }
+});
+
+function isDebug(ctx: SpanContext | undefined): boolean {
+  return ctx?.traceState instanceof TraceState && ctx.traceState.b3Debug;
+}
+
+describe('B3Propagator debug flag', () => {
+  const ids = { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': SPAN_ID };
+  const debugSingle = { b3: `${TRACE_ID}-${SPAN_ID}-d` };
+  const debugMulti = { ...ids, 'x-b3-flags': '1' };
+
+  it('extracts debug from the single and the multi headers as sampled, marked debug', () => {
+    for (const headers of [debugSingle, debugMulti, { ...debugMulti, 'x-b3-sampled': '0' }]) {
+      const ctx = extract(headers);
+      expect(ctx?.traceFlags).toBe(1);
+      expect(isDebug(ctx)).toBe(true);
+      // The mark stays off the W3C wire and OTLP: it serializes to nothing.
+      expect(ctx?.traceState?.serialize()).toBe('');
+    }
+  });
+
+  it('does not mark accept, deny or other flags values as debug', () => {
+    for (const headers of [
+      { b3: `${TRACE_ID}-${SPAN_ID}-1` },
+      { b3: `${TRACE_ID}-${SPAN_ID}-0` },
+      { b3: `${TRACE_ID}-${SPAN_ID}` },
+      { ...ids, 'x-b3-sampled': '1' },
+      { ...ids, 'x-b3-flags': '0' },
+      { ...ids, 'x-b3-flags': '2', 'x-b3-sampled': '1' },
+    ]) {
+      expect(isDebug(extract(headers))).toBe(false);
+    }
+  });
+
+  it('injects debug as "d" in the single header', () => {
+    const carrier: Record<string, string> = {};
+    new B3Propagator().inject({ spanContext: extract(debugSingle) }, carrier);
+    expect(carrier).toEqual({ b3: `${TRACE_ID}-${SPAN_ID}-d` });
+  });
+
+  it('injects debug as X-B3-Flags: 1 without X-B3-Sampled in the multi headers', () => {
+    const carrier: Record<string, string> = {};
+    new B3Propagator({ injectEncoding: 'multi' }).inject(
+      { spanContext: extract(debugMulti) },
+      carrier,
+    );
+    expect(carrier).toEqual({ ...ids, 'x-b3-flags': '1' });
+  });
+
+  it('does not inject debug for a context that is not sampled', () => {
+    const spanContext = {
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+      traceFlags: 0,
+      traceState: new TraceState().withB3Debug(),
+    };
+    const single: Record<string, string> = {};
+    const multi: Record<string, string> = {};
+    new B3Propagator().inject({ spanContext }, single);
+    new B3Propagator({ injectEncoding: 'multi' }).inject({ spanContext }, multi);
+    expect(single).toEqual({ b3: `${TRACE_ID}-${SPAN_ID}-0` });
+    expect(multi).toEqual({ ...ids, 'x-b3-sampled': '0' });
+  });
+
+  for (const [name, incoming] of [
+    ['single', debugSingle],
+    ['multi', debugMulti],
+  ] as const) {
+    it(`carries ${name}-header debug through the server and client spans to outgoing calls`, () => {
+      const single = forwarded(new B3Propagator(), incoming);
+      expect(single.client.traceId).toBe(TRACE_ID);
+      expect(single.client.spanId).not.toBe(SPAN_ID);
+      expect(single.outgoing).toEqual({ b3: `${TRACE_ID}-${single.client.spanId}-d` });
+
+      const multi = forwarded(new B3Propagator({ injectEncoding: 'multi' }), incoming);
+      expect(multi.outgoing).toEqual({
+        'x-b3-traceid': TRACE_ID,
+        'x-b3-spanid': multi.client.spanId,
+        'x-b3-flags': '1',
+      });
+    });
+  }
+
+  it('carries on an accept decision without debug', () => {
+    const { outgoing, client } = forwarded(new B3Propagator(), {
+      b3: `${TRACE_ID}-${SPAN_ID}-1`,
+    });
+    expect(outgoing).toEqual({ b3: `${TRACE_ID}-${client.spanId}-1` });
+  });
+
+  it('sends a deny when the local sampler drops a debug trace', () => {
+    const { outgoing, client } = forwarded(new B3Propagator(), debugSingle, new AlwaysOffSampler());
+    expect(outgoing).toEqual({ b3: `${TRACE_ID}-${client.spanId}-0` });
+  });
 });

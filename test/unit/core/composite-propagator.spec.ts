@@ -12,6 +12,7 @@ import {
   type TextMapPropagator,
 } from '../../../lib/core/propagation/index.js';
 import { TraceState } from '../../../lib/core/trace-state.js';
+import { forwardThroughSpans } from '../../fixtures/forward-through-spans.js';
 
 const W3C_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const W3C_SPAN = '00f067aa0ba902b7';
@@ -135,6 +136,72 @@ describe('CompositePropagator', () => {
     expect(back.spanContext?.traceState?.serialize()).toBe('rojo=00f067aa0ba902b7');
     expect(back.baggage?.get('user')).toBe('Zoë Ünal');
     expect(carrier.get('b3')).toBe(`${W3C_TRACE}-${W3C_SPAN}-1`);
+  });
+});
+
+function forwarded(propagators: string[], incoming: object) {
+  return forwardThroughSpans(createPropagator(propagators), incoming);
+}
+
+describe('CompositePropagator with W3C and B3: the B3 debug flag', () => {
+  const w3cHeaders = {
+    traceparent: `00-${W3C_TRACE}-${W3C_SPAN}-01`,
+    tracestate: 'rojo=00f067aa0ba902b7',
+  };
+
+  it('carries debug from a B3-only caller, and keeps it off the W3C headers', () => {
+    const { outgoing, client } = forwarded(['tracecontext', 'b3'], {
+      b3: `${B3_TRACE}-${B3_SPAN}-d`,
+    });
+    expect(outgoing).toEqual({
+      traceparent: `00-${B3_TRACE}-${client.spanId}-01`,
+      b3: `${B3_TRACE}-${client.spanId}-d`,
+    });
+  });
+
+  it('adds B3 debug to the W3C context when both headers name the same span', () => {
+    for (const b3 of [
+      { b3: `${W3C_TRACE}-${W3C_SPAN}-d` },
+      { 'x-b3-traceid': W3C_TRACE, 'x-b3-spanid': W3C_SPAN, 'x-b3-flags': '1' },
+    ]) {
+      const { outgoing, client } = forwarded(['tracecontext', 'b3multi'], { ...w3cHeaders, ...b3 });
+      expect(outgoing).toEqual({
+        traceparent: `00-${W3C_TRACE}-${client.spanId}-01`,
+        tracestate: 'rojo=00f067aa0ba902b7',
+        'x-b3-traceid': W3C_TRACE,
+        'x-b3-spanid': client.spanId,
+        'x-b3-flags': '1',
+      });
+    }
+  });
+
+  it('keeps the first context whole when B3 names the same span without debug', () => {
+    const { outgoing, client } = forwarded(['tracecontext', 'b3'], {
+      ...w3cHeaders,
+      b3: `${W3C_TRACE}-${W3C_SPAN}-1`,
+    });
+    expect(outgoing).toEqual({
+      traceparent: `00-${W3C_TRACE}-${client.spanId}-01`,
+      tracestate: 'rojo=00f067aa0ba902b7',
+      b3: `${W3C_TRACE}-${client.spanId}-1`,
+    });
+  });
+
+  it('ignores B3 debug for another trace than the winning W3C one', () => {
+    const { outgoing, client } = forwarded(['tracecontext', 'b3'], {
+      ...w3cHeaders,
+      b3: `${B3_TRACE}-${B3_SPAN}-d`,
+    });
+    expect(outgoing.b3).toBe(`${W3C_TRACE}-${client.spanId}-1`);
+  });
+
+  it('keeps debug when B3 comes first and wins', () => {
+    const { outgoing, client } = forwarded(['b3', 'tracecontext'], {
+      ...w3cHeaders,
+      b3: `${W3C_TRACE}-${W3C_SPAN}-d`,
+    });
+    expect(outgoing.b3).toBe(`${W3C_TRACE}-${client.spanId}-d`);
+    expect(outgoing.traceparent).toBe(`00-${W3C_TRACE}-${client.spanId}-01`);
   });
 });
 

@@ -266,7 +266,7 @@ describe('Tracer.withSpan', () => {
     release('done');
     await expect(result).resolves.toBe('done');
     expect(ended).toHaveLength(1);
-    expect(ended[0]!.duration).toBeGreaterThanOrEqual(4);
+    expect(ended[0]!.durationMs).toBeGreaterThanOrEqual(4);
   });
 
   it('records the error and rethrows the same object when a sync fn throws', () => {

@@ -184,10 +184,33 @@ describe('W3CTraceContextPropagator', () => {
   });
 
   it('keeps the trace context but drops an invalid tracestate', () => {
-    const { spanContext } = extract({ traceparent: VALID, tracestate: 'foo=1,foo=2' });
+    const { spanContext } = extract({ traceparent: VALID, tracestate: '@foo=1,bar=2' });
     expect(spanContext?.traceId).toBe(TRACE_ID);
     expect(spanContext?.traceState).toBeUndefined();
   });
+
+  // Level 2 test suite, test_tracestate_duplicated_keys: inherited, duplicates kept or dropped.
+  it.each([
+    ['foo=1,foo=1', 'foo=1'],
+    ['foo=1,foo=2', 'foo=1'],
+    [['foo=1', 'foo=1'], 'foo=1'],
+    [['foo=1', 'foo=2'], 'foo=1'],
+  ])('carries tracestate %j with a duplicated key on as %j', (tracestate, carried) => {
+    const propagator = new W3CTraceContextPropagator();
+    const { spanContext } = propagator.extract({}, { traceparent: VALID, tracestate });
+    expect(spanContext?.traceId).toBe(TRACE_ID);
+    const outgoing: Record<string, string> = {};
+    propagator.inject({ spanContext }, outgoing);
+    expect(outgoing.tracestate).toBe(carried);
+  });
+
+  it.each(['foo@=1,bar=2', 'foo@@bar=1,bar=2', 'foo@bar@baz=1,bar=2', '1foo=1,bar=2'])(
+    'carries tracestate %j with a Level 2 key on unchanged',
+    (tracestate) => {
+      const { spanContext } = extract({ traceparent: VALID, tracestate });
+      expect(spanContext?.traceState?.serialize()).toBe(tracestate);
+    },
+  );
 
   it('does not attach an empty tracestate', () => {
     expect(extract({ traceparent: VALID, tracestate: '' }).spanContext?.traceState).toBeUndefined();

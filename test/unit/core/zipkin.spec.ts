@@ -22,6 +22,7 @@ import {
 } from '../../../lib/core/exporters/zipkin/index.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { ExportResultCode } from '../../../lib/core/span-exporter.js';
+import { B3Propagator } from '../../../lib/core/propagation/b3-propagator.js';
 import { Tracer, type SpanOptions } from '../../../lib/core/tracer.js';
 import {
   SpanKind,
@@ -163,6 +164,21 @@ describe('toZipkinSpan / encodeZipkinJson', () => {
     expect(zipkin).not.toHaveProperty('shared');
     expect(zipkin).not.toHaveProperty('remoteEndpoint');
     expect(zipkin).not.toHaveProperty('annotations');
+  });
+
+  it('marks every span of a trace forced by a B3 debug request debug, and no other', () => {
+    const { record } = setup();
+    const parent = new B3Propagator().extract(
+      {},
+      { b3: `${remoteParent.traceId}-${remoteParent.spanId}-d` },
+    ).spanContext;
+    const server = record('GET /orders', { kind: SpanKind.SERVER, parent });
+    const child = record('load', { parent: server.spanContext() });
+    const plain = record('GET /users', { kind: SpanKind.SERVER, parent: remoteParent });
+    const [a, b, c] = zipkinOf([server, child, plain]);
+    expect(a!.debug).toBe(true);
+    expect(b!.debug).toBe(true);
+    expect(c).not.toHaveProperty('debug');
   });
 
   it('names CLIENT, PRODUCER and CONSUMER kinds and omits the kind of INTERNAL spans', () => {
@@ -412,7 +428,7 @@ describe('toZipkinSpan / encodeZipkinJson', () => {
     expect(
       Math.abs(zipkin.timestamp - Number(finished.startTimeUnixNano / 1000n)),
     ).toBeLessThanOrEqual(1);
-    expect(Math.abs(zipkin.duration - Math.max(1, finished.duration * 1000))).toBeLessThanOrEqual(
+    expect(Math.abs(zipkin.duration - Math.max(1, finished.durationMs * 1000))).toBeLessThanOrEqual(
       1,
     );
   });

@@ -139,8 +139,9 @@ describe('decodeOtlpJson', () => {
       spanId: 'abcdef0123456789',
       kind: SpanKind.CONSUMER,
       status: { code: SpanStatusCode.ERROR, message: 'late' },
-      duration: 2,
+      durationMs: 2,
     });
+    expect(span && 'duration' in span).toBe(false);
     expect(span!.attributes).toEqual({
       map: '{"values":[]}',
       mixed: '[1,"x"]',

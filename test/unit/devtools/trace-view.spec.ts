@@ -37,7 +37,7 @@ function span(shape: Shape): ReadableSpan {
     // High-resolution times of another clock: the view must not rely on them.
     startTime: shape.start + 1e9,
     endTime: shape.end + 1e9,
-    duration: shape.end - shape.start,
+    durationMs: shape.end - shape.start,
     startTimeUnixNano: start,
     endTimeUnixNano: end,
     attributes: shape.attributes ?? {},

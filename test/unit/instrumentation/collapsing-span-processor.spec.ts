@@ -108,7 +108,7 @@ describe('CollapsingSpanProcessor', () => {
     const summary = validations.find((s) => s.attributes['nestjs.collapsed.count'] !== undefined)!;
     const kept = validations.filter((s) => s !== summary);
     // The three slowest (14, 13, 12 ms) and the errored one.
-    expect(kept.map((s) => s.duration).toSorted((a, b) => a - b)).toEqual([2, 12, 13, 14]);
+    expect(kept.map((s) => s.durationMs).toSorted((a, b) => a - b)).toEqual([2, 12, 13, 14]);
     expect(summary.attributes['nestjs.collapsed.count']).toBe(10);
     const summed = [1, 3, 4, 5, 6, 7, 8, 9, 10, 11].reduce((a, b) => a + b, 0);
     expect(summary.attributes['nestjs.collapsed.duration_ms']).toBe(summed);

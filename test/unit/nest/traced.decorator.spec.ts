@@ -127,7 +127,7 @@ describe('@Traced() on methods', () => {
     expect(span!.name).toBe('calc.slow');
     expect(span!.kind).toBe(SpanKind.CLIENT);
     expect(span!.attributes['calc.kind']).toBe('slow');
-    expect(span!.duration).toBeGreaterThan(1);
+    expect(span!.durationMs).toBeGreaterThan(1);
   });
 
   it('rethrows the same error from a sync method and records it on the span', () => {

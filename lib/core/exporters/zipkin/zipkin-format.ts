@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { hrTimeToUnixMicros } from '../../clock.js';
+import { isB3Debug } from '../../trace-state.js';
 import {
   SpanKind,
   SpanStatusCode,
@@ -48,6 +49,8 @@ export interface ZipkinSpan {
   remoteEndpoint?: ZipkinEndpoint;
   annotations?: ZipkinAnnotation[];
   tags?: Record<string, string>;
+  /** Set on every span of a trace a B3 debug request (`b3: …-d`, `X-B3-Flags: 1`) forced. */
+  debug?: boolean;
 }
 
 export interface ZipkinFormatOptions {
@@ -92,6 +95,8 @@ export function toZipkinSpan(span: ReadableSpan, options: ZipkinFormatOptions = 
   const annotations = toAnnotations(span);
   if (annotations !== undefined) out.annotations = annotations;
   out.tags = toTags(span);
+  // B3: debug "additionally report[s] Span.debug = true for each span in the trace".
+  if (isB3Debug(span.traceState)) out.debug = true;
   return out;
 }
 
