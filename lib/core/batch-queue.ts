@@ -317,7 +317,10 @@ export class BatchQueue<T> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.exportWithTimeout(batch.items);
       if (result.code === ExportResultCode.SUCCESS) {
-        this.counters.exported += size;
+        // A partial success: the refused items are lost, so failed, not exported.
+        const rejected = Math.min(size, Math.max(0, Math.trunc(result.rejected ?? 0) || 0));
+        this.counters.exported += size - rejected;
+        this.counters.failed += rejected;
         // Counted as failed at the shutdown deadline, delivered since: moved, not counted twice.
         if (batch.abandoned) this.counters.failed -= size;
         return;
