@@ -231,11 +231,12 @@ export class BatchQueue<T> {
     this.counters.dropped += queued;
     this.dropQueue();
     const items = this.labels.items;
-    this.reportOnce(
-      'shutdown-timeout',
-      `${this.exporterName}: shutdown deadline (${deadlineMs} ms) reached: ` +
-        `${unfinished} ${items} in an export that did not finish, ${queued} queued ${items} not sent`,
-    );
+    const message =
+      `shutdown deadline (${deadlineMs} ms) reached: ` +
+      `${unfinished} ${items} in an export that did not finish, ${queued} queued ${items} not sent`;
+    // The stats say why the last items were lost, as they do for any failure.
+    if (unfinished + queued > 0) this.lastError = { message, at: new Date().toISOString() };
+    this.reportOnce('shutdown-timeout', `${this.exporterName}: ${message}`);
   }
 
   private schedule(delayMs: number): void {

@@ -327,6 +327,9 @@ describe('BatchSpanProcessor', () => {
     expect(messages).toEqual([
       'ScriptedExporter: shutdown deadline (50 ms) reached: 4 spans in an export that did not finish, 6 queued spans not sent',
     ]);
+    expect(processor.stats().lastError?.message).toBe(
+      'shutdown deadline (50 ms) reached: 4 spans in an export that did not finish, 6 queued spans not sent',
+    );
     // A failure that arrives later was counted already.
     answer!({ code: ExportResultCode.FAILED, retryable: false, error: new Error('HTTP 400') });
     await processor.forceFlush();
