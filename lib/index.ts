@@ -22,7 +22,7 @@ export type {
 
 // Core
 export { Tracer, type SpanOptions, type TracerConfig } from './core/tracer.js';
-export { ErrorPolicy, type ErrorClass, type ErrorMatcher } from './core/error-policy.js';
+export type { ErrorClass, ErrorMatcher, ErrorPolicy } from './core/error-policy.js';
 export {
   SpanKind,
   SpanStatusCode,

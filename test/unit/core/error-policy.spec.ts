@@ -11,9 +11,8 @@ import { WsException } from '@nestjs/websockets';
 import { firstValueFrom, throwError } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearGlobalTracer, setGlobalTracer } from '../../../lib/core/global-tracer.js';
-import { DEFAULT_ERROR_POLICY, httpStatusOf } from '../../../lib/core/error-policy.js';
+import { DEFAULT_ERROR_POLICY, ErrorPolicy, httpStatusOf } from '../../../lib/core/error-policy.js';
 import {
-  ErrorPolicy,
   InMemorySpanExporter,
   SimpleSpanProcessor,
   SpanStatusCode,
