@@ -15,12 +15,14 @@ export type {
   IgnoredRoute,
   PropagatorName,
   SamplerOption,
+  TracingErrorOptions,
   TracingModuleOptions,
   TracingOptionsFactory,
 } from './interfaces/tracing-module-options.interface.js';
 
 // Core
 export { Tracer, type SpanOptions, type TracerConfig } from './core/tracer.js';
+export type { ErrorClass, ErrorMatcher, ErrorPolicy } from './core/error-policy.js';
 export {
   SpanKind,
   SpanStatusCode,

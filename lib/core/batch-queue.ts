@@ -25,9 +25,16 @@ export interface ExporterStats {
   exporter: string;
   /** Items (spans, log records) the backend accepted. */
   exported: number;
-  /** Items never sent because the queue was full. */
+  /**
+   * Items never sent: the queue was full, the shutdown deadline passed while they were
+   * queued, or they ended after shutdown.
+   */
   dropped: number;
-  /** Items given up on after a final failure or exhausted retries. */
+  /**
+   * Items sent but not delivered: a final failure, exhausted retries, or an export still
+   * unanswered (or waiting to retry) at the shutdown deadline. With `exported` and `dropped`
+   * it accounts for every item given to the queue.
+   */
   failed: number;
   /** Retry attempts made. */
   retried: number;
@@ -56,6 +63,12 @@ export interface BatchQueueLabels {
 }
 
 type Resolved = Required<BatchQueueOptions>;
+
+/** A batch taken from the queue; `abandoned` once shutdown counted it as failed. */
+interface BatchInFlight<T> {
+  readonly items: T[];
+  abandoned: boolean;
+}
 
 const DEFAULTS: Resolved = {
   maxQueueSize: 2048,
@@ -87,6 +100,8 @@ export class BatchQueue<T> {
   private length = 0;
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
+  /** The batch being exported or waiting to be retried; at most one at a time. */
+  private inFlight: BatchInFlight<T> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private flushWaiters = 0;
   private stopped = false;
@@ -112,7 +127,11 @@ export class BatchQueue<T> {
 
   /** Queues one item; O(1), never throws, drops (and counts) when the queue is full. */
   add(item: T): void {
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Ended after shutdown: never sent, but counted, so the stats miss nothing.
+      this.counters.dropped++;
+      return;
+    }
     const { maxQueueSize, maxExportBatchSize } = this.options;
     if (this.length === maxQueueSize) {
       this.counters.dropped++;
@@ -178,15 +197,7 @@ export class BatchQueue<T> {
     clearTimeout(timeout);
     this.stopped = true;
     this.clearTimer();
-    if (outcome === 'timeout') {
-      const lost = this.length;
-      this.counters.dropped += lost;
-      this.dropQueue();
-      this.reportOnce(
-        'shutdown-timeout',
-        `flushing ${this.exporterName} did not finish within ${deadlineMs} ms; ${lost} queued ${this.labels.items} were dropped`,
-      );
-    }
+    if (outcome === 'timeout') this.giveUpAtDeadline(deadlineMs);
     // The exporter may wait for requests in flight: it gets what is left of the deadline.
     const left = Math.max(0, deadlineMs - (performance.now() - started));
     let shutdownTimer: NodeJS.Timeout | undefined;
@@ -202,6 +213,30 @@ export class BatchQueue<T> {
     } finally {
       clearTimeout(shutdownTimer);
     }
+  }
+
+  /**
+   * Counts what the deadline cut off: the batch in an unfinished export (or waiting to be
+   * retried) as failed, the queued items as dropped, and says how many and why.
+   */
+  private giveUpAtDeadline(deadlineMs: number): void {
+    const inFlight = this.inFlight;
+    let unfinished = 0;
+    if (inFlight !== undefined && !inFlight.abandoned) {
+      inFlight.abandoned = true;
+      unfinished = inFlight.items.length;
+      this.counters.failed += unfinished;
+    }
+    const queued = this.length;
+    this.counters.dropped += queued;
+    this.dropQueue();
+    const items = this.labels.items;
+    const message =
+      `shutdown deadline (${deadlineMs} ms) reached: ` +
+      `${unfinished} ${items} in an export that did not finish, ${queued} queued ${items} not sent`;
+    // The stats say why the last items were lost, as they do for any failure.
+    if (unfinished + queued > 0) this.lastError = { message, at: new Date().toISOString() };
+    this.reportOnce('shutdown-timeout', `${this.exporterName}: ${message}`);
   }
 
   private schedule(delayMs: number): void {
@@ -265,33 +300,52 @@ export class BatchQueue<T> {
     this.length = 0;
   }
 
-  private async exportBatch(batch: T[]): Promise<void> {
+  private async exportBatch(items: T[]): Promise<void> {
+    const batch: BatchInFlight<T> = { items, abandoned: false };
+    this.inFlight = batch;
+    try {
+      await this.exportWithRetries(batch);
+    } finally {
+      if (this.inFlight === batch) this.inFlight = undefined;
+    }
+  }
+
+  /** Sends one batch until it is delivered or given up, and counts it once. */
+  private async exportWithRetries(batch: BatchInFlight<T>): Promise<void> {
     const { maxRetries, retryInitialDelayMs, retryMaxDelayMs } = this.options;
     const items = this.labels.items;
+    const size = batch.items.length;
     for (let attempt = 0; ; attempt++) {
-      const result = await this.exportWithTimeout(batch);
+      const result = await this.exportWithTimeout(batch.items);
       if (result.code === ExportResultCode.SUCCESS) {
-        this.counters.exported += batch.length;
+        // A partial success: the refused items are lost, so failed, not exported.
+        const rejected = Math.min(size, Math.max(0, Math.trunc(result.rejected ?? 0) || 0));
+        this.counters.exported += size - rejected;
+        this.counters.failed += rejected;
+        // Counted as failed at the shutdown deadline, delivered since: moved, not counted twice.
+        if (batch.abandoned) this.counters.failed -= size;
         return;
       }
+      // Shutdown's deadline has counted and reported it already.
+      if (batch.abandoned) return;
       const error = result.error ?? new Error('export failed');
       this.lastError = { message: error.message, at: new Date().toISOString() };
       if (!result.retryable || attempt >= maxRetries || this.stopped) {
-        this.counters.failed += batch.length;
+        this.counters.failed += size;
         this.reportOnce(
           `failed:${failureKind(error)}`,
           result.retryable
-            ? `${this.exporterName} gave up on ${batch.length} ${items} after ${attempt + 1} attempts: ${error.message}`
-            : `${this.exporterName} rejected ${batch.length} ${items} (not retried): ${error.message}`,
+            ? `${this.exporterName} gave up on ${size} ${items} after ${attempt + 1} attempts: ${error.message}`
+            : `${this.exporterName} rejected ${size} ${items} (not retried): ${error.message}`,
         );
         return;
       }
       const retryAfter = result.retryAfterMs ?? 0;
       if (retryAfter > MAX_RETRY_AFTER_MS) {
-        this.counters.failed += batch.length;
+        this.counters.failed += size;
         this.reportOnce(
           `failed:${failureKind(error)}`,
-          `${this.exporterName} was asked to retry after ${Math.round(retryAfter / 1000)} s, longer than batches are held; ${batch.length} ${items} given up: ${error.message}`,
+          `${this.exporterName} was asked to retry after ${Math.round(retryAfter / 1000)} s, longer than batches are held; ${size} ${items} given up: ${error.message}`,
         );
         return;
       }
@@ -306,6 +360,7 @@ export class BatchQueue<T> {
       const backoff = Math.min(retryMaxDelayMs, retryInitialDelayMs * 2 ** attempt);
       // Full jitter spreads retries of many instances; Retry-After is the earliest retry.
       await sleep(Math.max(retryAfter, Math.random() * backoff), this.flushWaiters > 0);
+      if (batch.abandoned) return;
     }
   }
 

@@ -13,6 +13,11 @@ export interface ExportResult {
   retryable?: boolean;
   /** The backend's Retry-After, in milliseconds, when it sent one. */
   retryAfterMs?: number;
+  /**
+   * Of a successful export, how many items the backend refused (an OTLP partial success):
+   * not retried, and counted as failed rather than exported.
+   */
+  rejected?: number;
 }
 
 /**

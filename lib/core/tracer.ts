@@ -1,4 +1,5 @@
 import type { Baggage } from './baggage.js';
+import { DEFAULT_ERROR_POLICY, recordError, type ErrorPolicy } from './error-policy.js';
 import { RandomIdGenerator, type IdGenerator } from './id-generator.js';
 import { NOOP_SPAN, NonRecordingSpan } from './non-recording-span.js';
 import {
@@ -15,7 +16,6 @@ import { toHrTime } from './clock.js';
 import {
   DEFAULT_SPAN_LIMITS,
   SpanKind,
-  SpanStatusCode,
   TraceFlags,
   type AttributesInput,
   type InstrumentationScope,
@@ -52,6 +52,8 @@ export interface TracerConfig {
    * derive metrics from spans count every call. Costs a recorded span per call.
    */
   recordUnsampled?: boolean;
+  /** What a thrown value must be to fail a span. @default the OpenTelemetry conventions */
+  errorPolicy?: ErrorPolicy;
 }
 
 const DEFAULT_SCOPE: InstrumentationScope = { name: 'nestjs-tracing', version: '0.1.0' };
@@ -62,6 +64,8 @@ export class Tracer {
   readonly sampler: Sampler;
   readonly idGenerator: IdGenerator;
   readonly recordUnsampled: boolean;
+  /** Decides which thrown values and response statuses fail a span. */
+  readonly errorPolicy: ErrorPolicy;
   private readonly owner: SpanOwner;
   private readonly dropsUnsampledChildren: boolean;
 
@@ -70,6 +74,7 @@ export class Tracer {
     this.sampler = config.sampler ?? new ParentBasedSampler(new AlwaysOnSampler());
     this.idGenerator = config.idGenerator ?? new RandomIdGenerator();
     this.recordUnsampled = config.recordUnsampled === true;
+    this.errorPolicy = config.errorPolicy ?? DEFAULT_ERROR_POLICY;
     this.dropsUnsampledChildren =
       !this.recordUnsampled &&
       (this.sampler instanceof AlwaysOffSampler ||
@@ -152,7 +157,7 @@ export class Tracer {
     const context = activeContext();
     const span = this.startSpan(name, options, context);
     if (span === NOOP_SPAN) return fn(span);
-    return runWithContext(context.withSpan(span), runAndEnd, span, fn);
+    return runWithContext(context.withSpan(span), runAndEnd, span, fn, this.errorPolicy);
   }
 
   /** Starts a span and runs `fn` with it active; the caller ends the span. */
@@ -182,12 +187,16 @@ function parentOf(span: Span | undefined): SpanContext | undefined {
  * Runs `fn` with `span` and ends the span when `fn` returns or its promise settles,
  * recording a thrown error or a rejection. Returns what `fn` returns.
  */
-export function runAndEnd<R>(span: Span, fn: (span: Span) => R): R {
+export function runAndEnd<R>(
+  span: Span,
+  fn: (span: Span) => R,
+  errors: ErrorPolicy = DEFAULT_ERROR_POLICY,
+): R {
   let result: R;
   try {
     result = fn(span);
   } catch (error) {
-    recordError(span, error);
+    errors.record(span, error);
     span.end();
     throw error;
   }
@@ -198,7 +207,7 @@ export function runAndEnd<R>(span: Span, fn: (span: Span) => R): R {
         return value;
       },
       (error: unknown) => {
-        recordError(span, error);
+        errors.record(span, error);
         span.end();
         throw error;
       },
@@ -208,13 +217,7 @@ export function runAndEnd<R>(span: Span, fn: (span: Span) => R): R {
   return result;
 }
 
-export function recordError(span: Span, error: unknown): void {
-  span.recordException(error);
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : typeof error === 'string' ? error : undefined,
-  });
-}
+export { recordError };
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (

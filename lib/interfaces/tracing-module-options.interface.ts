@@ -8,6 +8,7 @@ import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-sp
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
+import type { ErrorMatcher } from '../core/error-policy.js';
 import type { Attributes, SpanLimits } from '../core/types.js';
 import type { DevtoolsOptions } from '../devtools/interfaces/devtools-options.interface.js';
 import type { HealthOptions, MetricsOptions } from '../metrics/metrics-options.interface.js';
@@ -60,6 +61,21 @@ export interface CorrelationOptions {
    * Makes a correlation id when the request brings none. By default the trace id is used.
    */
   generate?: () => string;
+}
+
+/**
+ * What counts as an error. By default (the OpenTelemetry conventions) a thrown
+ * HttpException with a 4xx status is recorded as an `exception` event and leaves the span's
+ * status unset; 5xx statuses and every other thrown value set it to ERROR.
+ */
+export interface TracingErrorOptions {
+  /**
+   * Thrown values and response statuses that also count as errors (status ERROR, counted by
+   * the error metrics and the viewer): an HTTP status (`409`: a thrown HttpException with it,
+   * or a server response with it), an error class (`ConflictException`, matched with
+   * `instanceof`), or a predicate `(error) => boolean`. @default []
+   */
+  countAsError?: ErrorMatcher[];
 }
 
 /** A route that produces no spans: an exact path, a path ending in `*` (prefix), or a RegExp. */
@@ -128,6 +144,8 @@ export interface TracingModuleOptions {
    * available; this tunes it. @default { level: 'info', format: 'json', destination: 'stdout', spanEvents: false, exporters: [] }
    */
   logging?: LoggingOptions;
+  /** Which thrown values count as errors beyond the OpenTelemetry conventions. @default { countAsError: [] } */
+  errors?: TracingErrorOptions;
 }
 
 export interface TracingOptionsFactory {

@@ -186,7 +186,7 @@ export function runJob<R>(options: RunOptions, fn: (run: RunContext) => R): R {
         );
   const inside = span === NOOP_SPAN ? context : context.withSpan(span);
   const run = new RunContext(inside, runId);
-  return runWithContext(inside, runAndEnd, span, () => fn(run));
+  return runWithContext(inside, runAndEnd, span, () => fn(run), tracer?.errorPolicy);
 }
 
 /** The run the current code is inside, or undefined outside any. */

@@ -42,13 +42,13 @@ export function exporterMetricFamilies(stats: readonly ExporterStats[]): MetricF
     },
     {
       name: n.dropped,
-      help: 'Spans dropped because the export queue was full (or shutdown ran out of time).',
+      help: 'Spans never sent: the export queue was full, or shutdown ran out of time.',
       type: 'counter',
       series: series((s) => s.dropped),
     },
     {
       name: n.failed,
-      help: 'Spans given up on after a final failure or exhausted retries.',
+      help: 'Spans given up on: a final failure, exhausted retries, or unanswered at shutdown.',
       type: 'counter',
       series: series((s) => s.failed),
     },

@@ -1,8 +1,6 @@
-import { HttpException } from '@nestjs/common';
 import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { recordError } from '../core/tracer.js';
-import type { Span } from '../core/types.js';
+import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
 import { echoCorrelationId, getRequestState } from './http-request.js';
 
 const RECORDING = Symbol.for('nestjs-tracing.exceptions-handler');
@@ -44,22 +42,12 @@ function noteException(exception: unknown, host: ArgumentsHostLike): void {
   if (res) echoCorrelationId(state, res.raw ?? res);
   const span = state.span;
   if (span === undefined || !span.isRecording()) return;
-  if (recordHttpError(span, exception)) state.errorRecorded = true;
-}
-
-/**
- * 4xx are the client's fault: an event on the span, not an error status (OTel HTTP
- * conventions). Returns whether an error status was set.
- */
-function recordHttpError(span: Span, error: unknown): boolean {
-  if (error instanceof HttpException && error.getStatus() < 500) {
-    span.recordException(error);
-    return false;
-  }
-  recordError(span, error);
+  // 4xx are the client's fault: an event on the span, not an error status (see ErrorPolicy).
+  const errors = state.context.tracer?.errorPolicy ?? DEFAULT_ERROR_POLICY;
+  if (!errors.record(span, exception)) return;
+  state.errorRecorded = true;
   span.setAttribute(
     'error.type',
-    error instanceof Error ? error.constructor.name || error.name : typeof error,
+    exception instanceof Error ? exception.constructor.name || exception.name : typeof exception,
   );
-  return true;
 }

@@ -1,5 +1,6 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Baggage } from '../core/baggage.js';
+import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
 import { httpMethodOf } from '../core/http-method.js';
 import type { PropagationState } from '../core/propagation/text-map-propagator.js';
 import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
@@ -167,7 +168,10 @@ function endHttpSpan(
     // The client went away before the response was complete.
     span.setAttribute('error.type', 'aborted');
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'response aborted' });
-  } else if (status >= 500 && !state.errorRecorded) {
+  } else if (
+    !state.errorRecorded &&
+    (state.context.tracer?.errorPolicy ?? DEFAULT_ERROR_POLICY).isErrorStatus(status)
+  ) {
     span.setAttribute('error.type', String(status));
     span.setStatus({ code: SpanStatusCode.ERROR });
   }

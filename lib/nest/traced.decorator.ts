@@ -6,7 +6,7 @@ import {
   runWithContext,
   type TraceContext,
 } from '../core/trace-context.js';
-import { isPromiseLike, recordError, type SpanOptions, type Tracer } from '../core/tracer.js';
+import { isPromiseLike, type SpanOptions, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type Span } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
@@ -205,7 +205,7 @@ function invoke(
   try {
     result = original.apply(self, args as unknown as unknown[]);
   } catch (error) {
-    recordError(span, error);
+    tracer.errorPolicy.record(span, error);
     span.end();
     throw error;
   }
@@ -219,7 +219,7 @@ function invoke(
         return value;
       },
       (error: unknown) => {
-        recordError(span, error);
+        tracer.errorPolicy.record(span, error);
         span.end();
         throw error;
       },
@@ -258,7 +258,7 @@ function traceObservable(
           subscriber.next(value);
         },
         error: (error: unknown) => {
-          recordError(span, error);
+          tracer.errorPolicy.record(span, error);
           span.end();
           subscriber.error(error);
         },
@@ -311,7 +311,7 @@ function traceIterator(
       return r;
     };
     const fail = (error: unknown): never => {
-      recordError(s, error);
+      tracer.errorPolicy.record(s, error);
       s.end();
       throw error;
     };

@@ -21,6 +21,8 @@ import type {
   IgnoredRoute,
   TracingModuleOptions,
 } from '../interfaces/tracing-module-options.interface.js';
+import type { ErrorPolicy } from '../core/error-policy.js';
+import { resolveErrorPolicy } from './error-options.js';
 import { invalidOption, MESSAGES, TracingConfigError } from '../tracing.errors.js';
 
 /** Options after defaults and OTEL_* variables: what the rest of the module reads. */
@@ -40,6 +42,8 @@ export interface ResolvedTracingConfig {
   readonly spanLimits: SpanLimits;
   readonly batch: BatchSpanProcessorOptions;
   readonly mountMiddleware: boolean;
+  /** Which thrown values and response statuses fail a span (`errors.countAsError`). */
+  readonly errorPolicy: ErrorPolicy;
   /** The options as given, for features that validate and read their own section. */
   readonly options: Readonly<TracingModuleOptions>;
   /** Env-variable problems to log once the logger is up (never thrown: the environment is not code). */
@@ -73,6 +77,7 @@ const KNOWN_OPTIONS = new Set([
   'health',
   'genAi',
   'logging',
+  'errors',
 ]);
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
@@ -144,6 +149,7 @@ export function resolveTracingConfig(
     spanLimits: resolveLimits(options, env, warnings),
     batch: resolveBatch(options, env, warnings),
     mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    errorPolicy: resolveErrorPolicy(options.errors),
     // Last: the features validate their own sections once the shared options are known good.
     isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes, () =>
       enabled && featureRoutes !== undefined ? featureRoutes(options) : [],

@@ -10,13 +10,14 @@ import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Baggage } from '../core/baggage.js';
+import type { ErrorPolicy } from '../core/error-policy.js';
 import {
   currentContext,
   ROOT_CONTEXT,
   runWithContext,
   type TraceContext,
 } from '../core/trace-context.js';
-import { recordError, Tracer } from '../core/tracer.js';
+import { Tracer } from '../core/tracer.js';
 import { SpanKind, type Span } from '../core/types.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import {
@@ -156,18 +157,23 @@ export class TracingInterceptor implements NestInterceptor {
       span.spanContext().traceId;
     span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
     const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-    return runUnit(ctx, next, span);
+    return runUnit(ctx, next, span, this.tracer.errorPolicy);
   }
 }
 
 /** Subscribes to the handler inside `ctx`; records an error; ends the span. */
-function runUnit(ctx: TraceContext, next: CallHandler, span: Span): Observable<unknown> {
+function runUnit(
+  ctx: TraceContext,
+  next: CallHandler,
+  span: Span,
+  errors: ErrorPolicy,
+): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
     const subscription = runWithContext(ctx, () =>
       next.handle().subscribe({
         next: (value) => subscriber.next(value),
         error: (error: unknown) => {
-          recordError(span, error);
+          errors.record(span, error);
           span.end();
           subscriber.error(error);
         },

@@ -194,6 +194,7 @@ export const tracingProviders: Provider[] = [
         enabled: config.enabled,
         sampler: config.sampler,
         limits: config.spanLimits,
+        errorPolicy: config.errorPolicy,
         recordUnsampled: [...processors, ...exportProcessors].some(
           (p) => p.wantsUnsampled === true,
         ),

@@ -10,7 +10,7 @@ import type { SpanExporter } from '../core/span-exporter.js';
 import type { ExporterStats } from '../core/batch-span-processor.js';
 import { MultiSpanProcessor } from '../core/multi-span-processor.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
-import { recordError, Tracer, type SpanOptions } from '../core/tracer.js';
+import { Tracer, type SpanOptions } from '../core/tracer.js';
 import { SpanKind, type AttributesInput, type Span } from '../core/types.js';
 import { NOOP_SPAN, NonRecordingSpan as RemoteParent } from '../core/non-recording-span.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
@@ -75,9 +75,12 @@ export class TracingService {
     this.getCurrentSpan().addEvent(name, attributes);
   }
 
-  /** Records an error on the active span as an exception event and error status. */
+  /**
+   * Records an error on the active span as an exception event, with the error status
+   * when it counts as an error (not a 4xx HttpException, unless `errors.countAsError` says so).
+   */
   recordException(error: unknown): void {
-    recordError(this.getCurrentSpan(), error);
+    this.tracer.errorPolicy.record(this.getCurrentSpan(), error);
   }
 
   getBaggage(key: string): string | undefined {

@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Module,
+  NotFoundException,
   Param,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -14,6 +15,7 @@ import {
   EventPattern,
   MessagePattern,
   Payload,
+  RpcException,
   TcpContext,
   Transport,
 } from '@nestjs/microservices';
@@ -57,6 +59,16 @@ class MathController {
   @MessagePattern({ cmd: 'explode' })
   explode(): never {
     throw new Error('cannot compute');
+  }
+
+  @MessagePattern({ cmd: 'lookup' })
+  lookup(): never {
+    throw new NotFoundException('no such sum');
+  }
+
+  @MessagePattern({ cmd: 'reject' })
+  reject(): never {
+    throw new RpcException('sum rejected');
   }
 
   @EventPattern('audit')
@@ -166,5 +178,21 @@ describe('microservice messages over TCP', () => {
     expect(span!.name).toBe('{"cmd":"explode"}');
     expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'cannot compute' });
     expect(span!.parentSpanId).toBeUndefined();
+  });
+
+  it('follows the error policy: a 4xx HttpException is an event, an RpcException an error', async () => {
+    const client = pair.gateway.get<ClientProxy>('MATH');
+    mathSpans.reset();
+    await expect(firstValueFrom(client.send({ cmd: 'lookup' }, {}))).rejects.toBeDefined();
+    const [lookup] = await mathSpans.waitForSpans(1);
+    expect(lookup!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(lookup!.events[0]).toMatchObject({
+      name: 'exception',
+      attributes: { 'exception.type': 'NotFoundException', 'exception.message': 'no such sum' },
+    });
+    mathSpans.reset();
+    await expect(firstValueFrom(client.send({ cmd: 'reject' }, {}))).rejects.toBeDefined();
+    const [reject] = await mathSpans.waitForSpans(1);
+    expect(reject!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'sum rejected' });
   });
 });

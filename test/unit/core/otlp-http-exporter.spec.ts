@@ -17,6 +17,7 @@ import {
   type OtlpHttpExporterOptions,
   type OtlpPartialSuccess,
 } from '../../../lib/core/exporters/otlp/index.js';
+import { BatchSpanProcessor } from '../../../lib/core/batch-span-processor.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { ExportResultCode } from '../../../lib/core/span-exporter.js';
 import { Tracer } from '../../../lib/core/tracer.js';
@@ -451,6 +452,22 @@ describe('OtlpHttpExporter: partial success', () => {
       rejectedSpans: 3,
       errorMessage: 'spans too old',
     });
+  });
+
+  it('counts the spans a partial success refused as failed, not exported', async () => {
+    const claims = [3, 1];
+    const backend = await startBackend((_req, res) => {
+      res.setHeader('content-type', 'application/x-protobuf');
+      res.end(partialSuccessResponse(claims.shift() ?? 0, 'span too old'));
+    });
+    const exporter = exporterFor({ url: `${backend.origin}/v1/traces` });
+    // Never more than the batch held, whatever the backend claims.
+    expect(await exporter.export(spans.slice(0, 1))).toMatchObject({ rejected: 1 });
+    const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000 });
+    for (const span of spans) processor.onEnd(span);
+    await processor.forceFlush();
+    expect(processor.stats()).toMatchObject({ exported: spans.length - 1, failed: 1, dropped: 0 });
+    await processor.shutdown();
   });
 
   it('reads a JSON partial success, with rejectedSpans as an int64 string or a number', async () => {

@@ -1,3 +1,4 @@
+import { NotFoundException } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -78,6 +79,18 @@ describe('TracingService', () => {
     expect(span!.attributes).toEqual({ 'app.items': 3 });
     expect(span!.events.map((e) => e.name)).toEqual(['checkpoint', 'exception']);
     expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'bad input' });
+  });
+
+  it('records a 4xx HttpException as an event only, unless errors.countAsError lists it', async () => {
+    tracing.withSpan('lookup', () => tracing.recordException(new NotFoundException('no order')));
+    const [expected] = spans.getFinishedSpans();
+    await moduleRef.close();
+    await setup({ errors: { countAsError: [NotFoundException] } });
+    tracing.withSpan('lookup', () => tracing.recordException(new NotFoundException('no order')));
+    const [counted] = spans.getFinishedSpans();
+    expect(expected!.events.map((e) => e.name)).toEqual(['exception']);
+    expect(expected!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(counted!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no order' });
   });
 
   it('starts spans that the caller ends, as children of the active one', () => {

@@ -162,8 +162,19 @@ export class OtlpHttpExporter implements SpanExporter {
     }
     const result = await this.sender.send(body, this.contentType);
     if (result.code === ExportResultCode.SUCCESS) {
-      if (result.body !== undefined && result.body.length > 0) this.readPartialSuccess(result.body);
-      return { code: ExportResultCode.SUCCESS, statusCode: result.statusCode };
+      const partial =
+        result.body !== undefined && result.body.length > 0
+          ? this.readPartialSuccess(result.body)
+          : undefined;
+      const out: OtlpExportResult = {
+        code: ExportResultCode.SUCCESS,
+        statusCode: result.statusCode,
+      };
+      // Refused spans are lost (the spec forbids retrying them): counted as failed, not exported.
+      if (partial !== undefined && partial.rejectedSpans > 0) {
+        out.rejected = Math.min(partial.rejectedSpans, spans.length);
+      }
+      return out;
     }
     const out: OtlpExportResult = {
       code: ExportResultCode.FAILED,
@@ -177,12 +188,13 @@ export class OtlpHttpExporter implements SpanExporter {
     return out;
   }
 
-  private readPartialSuccess(body: Buffer): void {
+  /** The partial success in a response body, once reported; undefined without one. */
+  private readPartialSuccess(body: Buffer): OtlpPartialSuccess | undefined {
     const partial =
       this.protocol === 'http/json' ? jsonPartialSuccess(body) : protobufPartialSuccess(body);
     // OTLP: rejected = 0 with a message is a warning; both are worth one log line.
     if (partial === undefined || (partial.rejectedSpans === 0 && partial.errorMessage === '')) {
-      return;
+      return undefined;
     }
     this.partialSuccess = partial;
     try {
@@ -190,6 +202,7 @@ export class OtlpHttpExporter implements SpanExporter {
     } catch {
       // A throwing callback must not turn an accepted batch into a failure.
     }
+    return partial;
   }
 }
 
