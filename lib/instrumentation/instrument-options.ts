@@ -23,6 +23,8 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'ClientsModule',
   'ConfigModule',
   'ConfigHostModule',
+  // @nestjs/config's ConditionalModule.registerWhen() wraps a module of the app's own choosing.
+  'ConditionalModule',
   'HttpModule',
   'TerminusModule',
   'CacheModule',
@@ -38,14 +40,21 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'SequelizeCoreModule',
   'MikroOrmModule',
   'MikroOrmCoreModule',
+  'ElasticsearchModule',
   'JwtModule',
   'PassportModule',
   'MulterModule',
   'ServeStaticModule',
   'DevtoolsModule',
+  // nestjs-cls: ClsPluginsModule holds ClsPluginsHooksHost (beforeSetup/afterSetup run on
+  // every request); each plugin gets a ClsPluginModule of its own.
   'ClsModule',
   'ClsRootModule',
   'ClsCommonModule',
+  'ClsPluginsModule',
+  'ClsPluginModule',
+  // nestjs-pino: PinoLogger and its Logger, called on every log line.
+  'LoggerModule',
   'RouterModule',
   'SwaggerModule',
 ]);
