@@ -23,8 +23,6 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'ClientsModule',
   'ConfigModule',
   'ConfigHostModule',
-  // @nestjs/config's ConditionalModule.registerWhen() wraps a module of the app's own choosing.
-  'ConditionalModule',
   'HttpModule',
   'TerminusModule',
   'CacheModule',
@@ -40,6 +38,7 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'SequelizeCoreModule',
   'MikroOrmModule',
   'MikroOrmCoreModule',
+  'MikroOrmMiddlewareModule',
   'ElasticsearchModule',
   'JwtModule',
   'PassportModule',
@@ -55,6 +54,10 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'ClsPluginModule',
   // nestjs-pino: PinoLogger and its Logger, called on every log line.
   'LoggerModule',
+  'I18nModule',
+  'SentryModule',
+  // @willsoto/nestjs-prometheus
+  'PrometheusModule',
   'RouterModule',
   'SwaggerModule',
 ]);
