@@ -1,13 +1,6 @@
 import { isSecretName } from '../core/secret-names.js';
 
-/**
- * A function's parameters as its source declares them: one entry per position, with the
- * name when the position has one (`password`, `password = ''`, `...tokens`) and none when
- * it is destructured (`{ password }`, `[a, b]`). Read from `fn.toString()`: methods, plain
- * and async functions, generators, arrows, computed and quoted method names, and what
- * tsc and swc emit. Undefined when the source is not understood (native or bound
- * functions, unexpected shapes): callers then fall back to redacting by key only.
- */
+/** One position of a parameter list, as its source declares it. */
 export interface ParameterName {
   /** Undefined for a destructured position. */
   readonly name: string | undefined;
@@ -19,6 +12,14 @@ const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/u;
 const SINGLE_PARAM_ARROW = /^(?:async\s+)?([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*=>/u;
 const OPENERS: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
 
+/**
+ * A function's parameters as its source declares them: one entry per position, with the
+ * name when the position has one (`password`, `password = ''`, `...tokens`) and none when
+ * it is destructured (`{ password }`, `[a, b]`). Read from `fn.toString()`: methods, plain
+ * and async functions, generators, arrows, computed and quoted method names, and what
+ * tsc and swc emit. Undefined when the source is not understood (native or bound
+ * functions, unexpected shapes): callers then fall back to redacting by key only.
+ */
 export function parameterNames(fn: Function): readonly ParameterName[] | undefined {
   let source: string;
   try {
@@ -36,18 +37,33 @@ export function parameterNames(fn: Function): readonly ParameterName[] | undefin
   // Async functions lowered by tsc (`check(user_1) { return __awaiter(this, arguments, void 0,
   // function* (user, password = '') {`) or swc (`check(_0) { return _async_to_generator(
   // function*(user, password = '') {...}).apply(this, arguments)`) keep the real list inside.
+  const params = outer.parts.map(describe);
   const delegate = DELEGATING_BODY.exec(source.slice(outer.end));
   if (delegate !== null) {
-    const inner = splitTopLevel(source, outer.end + delegate[0].length - 1);
-    if (inner !== undefined && inner.parts.length >= outer.parts.length) {
-      return inner.parts.map(describe);
-    }
+    const inner = splitTopLevel(source, outer.end + delegate[0].length - 1)?.parts.map(describe);
+    if (inner !== undefined && isLoweredCopy(params, inner)) return inner;
   }
-  return outer.parts.map(describe);
+  return params;
 }
 
+/** `return helper(this, arguments, P, function* (` (tsc) or `return helper(function* (` (swc). */
 const DELEGATING_BODY =
   /^\s*\{\s*return\s+[\w$.]+\(\s*(?:this\s*,\s*arguments\s*,\s*(?:void 0|[\w$.]+)\s*,\s*)?function\s*\*?\s*[\w$]*\s*\(/;
+const COMPILER_SUFFIX = /_\d+$/;
+
+/**
+ * True when the outer list is what a compiler left of the inner one: swc's `_0`, tsc's
+ * `user_1` for `user`, position by position. A method of the user's own that returns a
+ * generator callback keeps its own names.
+ */
+function isLoweredCopy(outer: readonly ParameterName[], inner: readonly ParameterName[]): boolean {
+  if (outer.length > inner.length) return false;
+  return outer.every(
+    (param, i) =>
+      param.name !== undefined &&
+      (/^_\d+$/.test(param.name) || param.name.replace(COMPILER_SUFFIX, '') === inner[i]!.name),
+  );
+}
 
 /** Index of the `(` that opens the parameter list, skipping a computed or quoted name. */
 function parameterListStart(source: string): number {

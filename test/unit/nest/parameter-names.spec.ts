@@ -102,6 +102,15 @@ describe('parameterNames', () => {
     }
   });
 
+  it("keeps a method's own names when it returns a helper call with a generator callback", () => {
+    const source =
+      '(function login(user, password) { return co(function* (client, done) { yield client; }); })';
+    expect(names(fromSource(source))).toEqual(['user', 'password']);
+    const tscLike =
+      '(function check(user_1) { return __awaiter(this, arguments, void 0, function* (user, pin = 1) {}); })';
+    expect(names(fromSource(tscLike))).toEqual(['user', 'pin']);
+  });
+
   it('gives minified and native functions no names that could match, or none at all', () => {
     expect(names(fromSource('(function(e,t,n){return e+t+n})'))).toEqual(['e', 't', 'n']);
     expect(parameterNames(Math.max)).toBeUndefined();
