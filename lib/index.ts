@@ -167,7 +167,10 @@ export type { GenAiModelPrice, GenAiOptions } from './genai/genai-options.interf
 
 // Devtools: the trace viewer
 export { TraceStore, type TraceQuery, type TraceStoreOptions } from './devtools/trace-store.js';
-export type { DevtoolsOptions } from './devtools/interfaces/devtools-options.interface.js';
+export type {
+  DevtoolsOptions,
+  DevtoolsSpanIntakeOptions,
+} from './devtools/interfaces/devtools-options.interface.js';
 export type {
   DevtoolsSpan,
   DevtoolsTrace,

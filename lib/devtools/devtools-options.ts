@@ -1,4 +1,11 @@
 import { invalidOption, TracingConfigError } from '../tracing.errors.js';
+import { isIP } from 'node:net';
+import {
+  normaliseAddress,
+  parseHostRule,
+  type HostRule,
+  type SpanIntakeRule,
+} from './devtools-access.js';
 import type { DevtoolsOptions } from './interfaces/devtools-options.interface.js';
 
 /** `devtools` after defaults; undefined when the viewer is off. */
@@ -7,7 +14,8 @@ export interface ResolvedDevtoolsOptions {
   readonly path: string;
   readonly maxTraces: number;
   readonly maxSpansPerTrace: number;
-  readonly acceptSpans: boolean;
+  readonly allowedHosts: readonly HostRule[];
+  readonly acceptSpans: SpanIntakeRule;
 }
 
 export const DEVTOOLS_DEFAULTS = Object.freeze({
@@ -16,7 +24,15 @@ export const DEVTOOLS_DEFAULTS = Object.freeze({
   maxSpansPerTrace: 1000,
 });
 
-const KNOWN_KEYS = new Set(['path', 'maxTraces', 'maxSpansPerTrace', 'acceptSpans', 'force']);
+const KNOWN_KEYS = new Set([
+  'path',
+  'maxTraces',
+  'maxSpansPerTrace',
+  'allowedHosts',
+  'acceptSpans',
+  'force',
+]);
+const INTAKE_KEYS = new Set(['from', 'token']);
 // Characters that need no escaping in a URL path, an HTML attribute or a JS string.
 const SAFE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 
@@ -45,9 +61,6 @@ export function resolveDevtoolsOptions(
   if (given.force !== undefined && typeof given.force !== 'boolean') {
     throw invalidOption('devtools.force', 'a boolean', given.force);
   }
-  if (given.acceptSpans !== undefined && typeof given.acceptSpans !== 'boolean') {
-    throw invalidOption('devtools.acceptSpans', 'a boolean', given.acceptSpans);
-  }
   const path = resolvePath(given.path);
   const maxTraces = positiveInteger(given.maxTraces, 'maxTraces', DEVTOOLS_DEFAULTS.maxTraces);
   const maxSpansPerTrace = positiveInteger(
@@ -62,7 +75,62 @@ export function resolveDevtoolsOptions(
         'production, or set devtools.force: true to serve it behind your own access control.',
     );
   }
-  return { path, maxTraces, maxSpansPerTrace, acceptSpans: given.acceptSpans ?? true };
+  return {
+    path,
+    maxTraces,
+    maxSpansPerTrace,
+    allowedHosts: resolveAllowedHosts(given.allowedHosts),
+    acceptSpans: resolveSpanIntake(given.acceptSpans),
+  };
+}
+
+function resolveAllowedHosts(value: unknown): HostRule[] {
+  if (value === undefined) return [];
+  const expected = 'an array of host names, with or without a port ("traces.internal:3000")';
+  if (!Array.isArray(value)) throw invalidOption('devtools.allowedHosts', expected, value);
+  return value.map((entry: unknown, i) => {
+    const rule = typeof entry === 'string' ? parseHostRule(entry) : undefined;
+    if (rule === undefined) throw invalidOption(`devtools.allowedHosts[${i}]`, expected, entry);
+    return rule;
+  });
+}
+
+function resolveSpanIntake(value: unknown): SpanIntakeRule {
+  if (value === undefined || value === true) return { from: undefined, token: undefined };
+  if (value === false) return false;
+  const expected = 'a boolean or an object { from, token }';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidOption('devtools.acceptSpans', expected, value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!INTAKE_KEYS.has(key)) {
+      throw new TracingConfigError(
+        `TracingModule: unknown option "devtools.acceptSpans.${key}"; known ones are from, token.`,
+      );
+    }
+  }
+  const { from, token } = value as { from?: unknown; token?: unknown };
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
+    // The value is not quoted back: it is meant to be a secret.
+    throw new TracingConfigError(
+      'TracingModule: option "devtools.acceptSpans.token" must be a string of at least 16 characters.',
+    );
+  }
+  return { from: from === undefined ? undefined : resolveSenders(from), token };
+}
+
+function resolveSenders(value: unknown): Set<string> {
+  const expected = "an array of IP addresses or 'loopback'";
+  if (!Array.isArray(value)) throw invalidOption('devtools.acceptSpans.from', expected, value);
+  return new Set(
+    value.map((entry: unknown, i) => {
+      if (entry === 'loopback') return entry;
+      if (typeof entry !== 'string' || isIP(entry) === 0) {
+        throw invalidOption(`devtools.acceptSpans.from[${i}]`, expected, entry);
+      }
+      return normaliseAddress(entry);
+    }),
+  );
 }
 
 function resolvePath(value: unknown): string {

@@ -16,6 +16,7 @@ import { DEVTOOLS_OPTIONS } from './devtools.constants.js';
 import type { ResolvedDevtoolsOptions } from './devtools-options.js';
 import { decodeOtlpJson } from './received-span.js';
 import { BadRequest, parseQuery, readJson } from './devtools-request.js';
+import { hostRefusal, isAllowedHost, spanIntakeRefusal } from './devtools-access.js';
 import { TraceStore } from './trace-store.js';
 import { buildTraceView } from './trace-view.js';
 
@@ -79,7 +80,7 @@ export class TracingDevtoolsService
    * only (on Fastify too, where it is harmless); the parser then leaves the body alone.
    */
   onModuleInit(): void {
-    if (this.options === null || !this.options.acceptSpans) return;
+    if (this.options === null || this.options.acceptSpans === false) return;
     const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
     if (server === undefined || typeof server.prependListener !== 'function') return;
     server.prependListener('request', this.setOtlpTypeAside);
@@ -128,6 +129,9 @@ export class TracingDevtoolsService
     const r = req as DevtoolsRequest;
     const url = r.originalUrl ?? req.url ?? '/';
     if (this.options === null || this.store === null || !this.owns(url)) return next();
+    if (!isAllowedHost(req.headers.host, this.options.allowedHosts)) {
+      return this.send(res, 403, 'text/plain; charset=utf-8', hostRefusal(req.headers.host));
+    }
     void this.route(r, res, url, this.options, this.store).catch((error: unknown) => {
       if (error instanceof BadRequest) this.sendJson(res, error.status, { error: error.message });
       else this.sendJson(res, 500, { error: 'the trace viewer failed to answer' });
@@ -160,7 +164,10 @@ export class TracingDevtoolsService
       return this.sendTrace(res, store, path.slice('/api/traces/'.length));
     }
     if (path === '/api/events' && method === 'GET') return this.openStream(req, res, store);
-    if (path === '/v1/traces' && options.acceptSpans && method === 'POST') {
+    const intake = options.acceptSpans;
+    if (path === '/v1/traces' && intake !== false && method === 'POST') {
+      const refusal = spanIntakeRefusal(req, intake);
+      if (refusal !== undefined) throw new BadRequest(refusal.status, refusal.message);
       return this.receive(req, res, store);
     }
     const known =
@@ -168,7 +175,7 @@ export class TracingDevtoolsService
       asset !== undefined ||
       path.startsWith('/api/traces') ||
       path === '/api/events' ||
-      (path === '/v1/traces' && options.acceptSpans);
+      (path === '/v1/traces' && intake !== false);
     if (known) throw new BadRequest(405, `${method} is not allowed on ${parsed.pathname}`);
     throw new BadRequest(404, `no such page in the trace viewer: ${parsed.pathname}`);
   }

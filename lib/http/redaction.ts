@@ -1,3 +1,4 @@
+import { isSecretName } from '../core/secret-names.js';
 import { BodyRedactor, type CapturedBody } from './body-redaction.js';
 import { decode, redactPairs, secretParts, setOwn } from './redaction-text.js';
 import { REDACTED, REDACTED_URL_PART } from './traced-http.constants.js';
@@ -22,13 +23,6 @@ export const DEFAULT_REDACTED_QUERY_PARAMS: readonly string[] = Object.freeze([
   'sig',
   'X-Goog-Signature',
 ]);
-
-/**
- * Names that look secret wherever they appear (header, query or body key), matched as
- * substrings: the pattern of safeSerialize, so @Traced() arguments and HTTP records agree.
- */
-const SECRET_NAME =
-  /pass(word)?|secret|token|authorization|cookie|api[-_]?key|credential|private[-_]?key/i;
 
 export interface RedactionRules {
   readonly headers: readonly string[];
@@ -60,17 +54,15 @@ export class Redactor {
   }
 
   isSecretHeader(name: string): boolean {
-    return this.headerNames.has(name.toLowerCase()) || SECRET_NAME.test(name);
+    return this.headerNames.has(name.toLowerCase()) || isSecretName(name);
   }
 
   isSecretQueryParam(name: string): boolean {
-    return this.queryNames.has(name.toLowerCase()) || SECRET_NAME.test(name);
+    return this.queryNames.has(name.toLowerCase()) || isSecretName(name);
   }
 
   isSecretBodyKey(key: string): boolean {
-    return (
-      SECRET_NAME.test(key) || (this.bodyKeys.size > 0 && this.bodyKeys.has(key.toLowerCase()))
-    );
+    return isSecretName(key) || (this.bodyKeys.size > 0 && this.bodyKeys.has(key.toLowerCase()));
   }
 
   /**

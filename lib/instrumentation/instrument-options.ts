@@ -38,14 +38,26 @@ export const DEFAULT_FRAMEWORK_MODULES: readonly string[] = Object.freeze([
   'SequelizeCoreModule',
   'MikroOrmModule',
   'MikroOrmCoreModule',
+  'MikroOrmMiddlewareModule',
+  'ElasticsearchModule',
   'JwtModule',
   'PassportModule',
   'MulterModule',
   'ServeStaticModule',
   'DevtoolsModule',
+  // nestjs-cls: ClsPluginsModule holds ClsPluginsHooksHost (beforeSetup/afterSetup run on
+  // every request); each plugin gets a ClsPluginModule of its own.
   'ClsModule',
   'ClsRootModule',
   'ClsCommonModule',
+  'ClsPluginsModule',
+  'ClsPluginModule',
+  // nestjs-pino: PinoLogger and its Logger, called on every log line.
+  'LoggerModule',
+  'I18nModule',
+  'SentryModule',
+  // @willsoto/nestjs-prometheus
+  'PrometheusModule',
   'RouterModule',
   'SwaggerModule',
 ]);

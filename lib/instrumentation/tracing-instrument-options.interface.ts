@@ -60,7 +60,7 @@ export interface TracingInstrumentOptions {
   /**
    * Classes registered only in these modules are left out unless `include` names them:
    * Nest's own modules, its official packages and this library.
-   * @default DEFAULT_EXCLUDED_MODULES
+   * @default DEFAULT_FRAMEWORK_MODULES
    */
   frameworkModules?: readonly string[];
   /** Spans for guards, pipes, interceptors and exception filters. @default true */

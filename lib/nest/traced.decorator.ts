@@ -12,7 +12,8 @@ import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
 import type { TracedGenAiOptions } from '../genai/genai-call.interface.js';
 import { traceGenAiMethod } from '../genai/genai-method.js';
-import { safeSerialize } from './safe-serialize.js';
+import { secretArgumentPositions, type SecretArgumentPositions } from './parameter-names.js';
+import { safeSerialize, serializeArguments } from './safe-serialize.js';
 
 export interface TracedOptions {
   /** Span name. @default `ClassName.methodName` */
@@ -21,7 +22,10 @@ export interface TracedOptions {
   kind?: SpanKind;
   /** Attributes set on every span of this method. */
   attributes?: Attributes;
-  /** Record the arguments (redacted, capped) as `code.function.arguments`. @default false */
+  /**
+   * Record the arguments as a JSON array in `code.function.arguments`, capped, with secrets
+   * redacted by parameter name (`password`, `...tokens`) and by key at any depth. @default false
+   */
   recordArguments?: boolean;
   /** Record the return value (redacted, capped) as `code.function.result`. @default false */
   recordResult?: boolean;
@@ -37,6 +41,8 @@ interface MethodPlan {
   /** Built once per method so a call allocates no options object. */
   readonly spanOptions: SpanOptions;
   readonly recordArguments: boolean;
+  /** Positions redacted whole by their parameter's name, read once from the source. */
+  readonly secretArguments: SecretArgumentPositions | undefined;
   readonly recordResult: boolean;
 }
 
@@ -112,6 +118,9 @@ export function wrapMethod(
   methodName: string,
   options: TracedOptions,
 ): AnyFunction {
+  const recordArguments = options.recordArguments === true;
+  // Read before any wrapping below, which would hide the names behind `...args`.
+  const secretArguments = recordArguments ? secretArgumentPositions(original) : undefined;
   // Decided once per method: without genAi a call pays nothing for it.
   if (options.genAi !== undefined) original = traceGenAiMethod(original, options.genAi);
   const plan: MethodPlan = {
@@ -120,7 +129,8 @@ export function wrapMethod(
       kind: options.kind ?? SpanKind.INTERNAL,
       attributes: { 'code.function.name': `${className}.${methodName}`, ...options.attributes },
     },
-    recordArguments: options.recordArguments === true,
+    recordArguments,
+    secretArguments,
     recordResult: options.recordResult === true,
   };
   const fnKind = original.constructor?.name;
@@ -183,7 +193,7 @@ function startSpan(
   // Outside any context, ROOT_CONTEXT says what a fresh one would: no span, not suppressed.
   const span = tracer.startSpan(plan.name, plan.spanOptions, ctx ?? ROOT_CONTEXT);
   if (plan.recordArguments && span.isRecording()) {
-    span.setAttribute('code.function.arguments', safeSerialize(Array.from(args)));
+    span.setAttribute('code.function.arguments', serializeArguments(args, plan.secretArguments));
   }
   return span;
 }

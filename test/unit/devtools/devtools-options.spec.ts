@@ -17,7 +17,8 @@ describe('resolveDevtoolsOptions', () => {
       path: '/_tracing',
       maxTraces: 100,
       maxSpansPerTrace: 1000,
-      acceptSpans: true,
+      allowedHosts: [],
+      acceptSpans: { from: undefined, token: undefined },
     };
     expect(resolveDevtoolsOptions(true, DEV)).toEqual(defaults);
     expect(resolveDevtoolsOptions({}, {})).toEqual(defaults);
@@ -63,6 +64,40 @@ describe('resolveDevtoolsOptions', () => {
     expect(() =>
       resolveDevtoolsOptions({ force: 'yes' } as unknown as DevtoolsOptions, DEV),
     ).toThrow('option "devtools.force" must be a boolean');
+  });
+
+  it('reads allowedHosts and acceptSpans, and refuses malformed ones by name', () => {
+    const resolved = resolveDevtoolsOptions(
+      {
+        allowedHosts: ['Traces.Internal:3000', 'viewer.test'],
+        acceptSpans: { from: ['loopback', '::ffff:10.0.0.7'], token: 'x'.repeat(16) },
+      },
+      DEV,
+    );
+    expect(resolved?.allowedHosts).toEqual([
+      { host: 'traces.internal', port: '3000' },
+      { host: 'viewer.test', port: undefined },
+    ]);
+    expect(resolved?.acceptSpans).toEqual({
+      from: new Set(['loopback', '10.0.0.7']),
+      token: 'x'.repeat(16),
+    });
+    expect(resolveDevtoolsOptions({ acceptSpans: false }, DEV)?.acceptSpans).toBe(false);
+    const refused: [unknown, string][] = [
+      [{ allowedHosts: 'localhost' }, 'option "devtools.allowedHosts" must be an array'],
+      [{ allowedHosts: ['http://x/'] }, 'option "devtools.allowedHosts[0]" must be'],
+      [{ acceptSpans: 'yes' }, 'option "devtools.acceptSpans" must be a boolean or an object'],
+      [{ acceptSpans: { form: [] } }, 'unknown option "devtools.acceptSpans.form"'],
+      [{ acceptSpans: { from: ['gateway'] } }, 'option "devtools.acceptSpans.from[0]" must be'],
+      [{ acceptSpans: { token: 'short' } }, 'option "devtools.acceptSpans.token" must be a string'],
+    ];
+    for (const [option, message] of refused) {
+      expect(() => resolveDevtoolsOptions(option as DevtoolsOptions, DEV)).toThrow(message);
+    }
+    // A token is a secret: a refused one is not quoted back.
+    expect(() => resolveDevtoolsOptions({ acceptSpans: { token: 'hunter2' } }, DEV)).not.toThrow(
+      /hunter2/,
+    );
   });
 
   it('refuses to run when NODE_ENV is production, saying how to force it', () => {

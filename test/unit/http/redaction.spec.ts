@@ -40,6 +40,23 @@ describe('Redactor headers', () => {
     });
   });
 
+  it('redacts the short spellings the @Traced() arguments redact too (pwd, jwt, session id)', () => {
+    const out = redactor.headers({
+      'X-Session-Id': 'v1',
+      'x-jwt': 'v2',
+      'x-otp': 'v3',
+      'x-pin': 'v4',
+    });
+    expect(Object.values(out)).toEqual([REDACTED, REDACTED, REDACTED, REDACTED]);
+    expect(redactor.query('?pwd=a&sid=b&page=2')).toBe(`?pwd=REDACTED&sid=REDACTED&page=2`);
+    const body = redactor.body(
+      { user: 'ada', pwd: 'hunter2', card_no: '4111' },
+      'application/json',
+      1000,
+    );
+    expect(body?.json).toEqual({ user: 'ada', pwd: REDACTED, card_no: REDACTED });
+  });
+
   it('collects the removed values, and their parts, for scrubbing', () => {
     const secrets: string[] = [];
     redactor.headers(new Map([['authorization', 'Bearer token-value-1']]), secrets);

@@ -302,3 +302,109 @@ describe('@Traced() with an Observable that completes synchronously', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 });
+
+/** Methods whose parameter names, not keys, say which arguments are secret. */
+class Accounts {
+  @Traced({ recordArguments: true })
+  checkPassword(user: { name: string }, password: string): boolean {
+    return user.name.length > 0 && password.length > 0;
+  }
+
+  @Traced({ recordArguments: true })
+  async verify(userId: number, pwd = '', otp?: string): Promise<boolean> {
+    await Promise.resolve();
+    return userId > 0 && pwd !== otp;
+  }
+
+  @Traced({ recordArguments: true })
+  login({ name, password }: { name: string; password: string }, remember: boolean): string {
+    return `${name}:${password.length}:${remember}`;
+  }
+
+  @Traced({ recordArguments: true })
+  revoke(reason: string, ...refreshTokens: string[]): number {
+    return reason.length + refreshTokens.length;
+  }
+
+  @Traced({ recordArguments: true })
+  *sessions(sessionId: string): Generator<string> {
+    yield sessionId.slice(0, 2);
+  }
+
+  @Traced({ recordArguments: true })
+  store(record: Record<string, unknown>): number {
+    return Object.keys(record).length;
+  }
+}
+
+function argumentsOf(name: string): string {
+  const span = exporter.getFinishedSpans().find((s) => s.name === `Accounts.${name}`);
+  return span!.attributes['code.function.arguments'] as string;
+}
+
+describe('@Traced({ recordArguments: true }) redacts by parameter name', () => {
+  it('redacts a positional argument named password', () => {
+    expect(new Accounts().checkPassword({ name: 'ada' }, 'hunter2')).toBe(true);
+    expect(argumentsOf('checkPassword')).toBe('[{"name":"ada"},"[REDACTED]"]');
+  });
+
+  it('reads names with default values and optional parameters (pwd, otp)', async () => {
+    await new Accounts().verify(7, 's3cr3t-pwd', '123456');
+    expect(argumentsOf('verify')).toBe('[7,"[REDACTED]","[REDACTED]"]');
+  });
+
+  it('keeps a destructured position and redacts its secret keys', () => {
+    new Accounts().login({ name: 'ada', password: 'hunter2' }, true);
+    expect(argumentsOf('login')).toBe('[{"name":"ada","password":"[REDACTED]"},true]');
+  });
+
+  it('redacts every argument a secret rest parameter takes', () => {
+    new Accounts().revoke('logout', 'rt-1', 'rt-2');
+    expect(argumentsOf('revoke')).toBe('["logout","[REDACTED]","[REDACTED]"]');
+  });
+
+  it('redacts a generator method argument named sessionId', () => {
+    expect([...new Accounts().sessions('abcdef')]).toEqual(['ab']);
+    expect(argumentsOf('sessions')).toBe('["[REDACTED]"]');
+  });
+
+  it('redacts the common spellings of secret keys, case and separators aside', () => {
+    new Accounts().store({
+      pwd: 'a1',
+      Pwd: 'a2',
+      PASSWORD: 'a3',
+      user_password: 'a4',
+      jwt: 'a5',
+      sessionId: 'a6',
+      session_id: 'a7',
+      'x-api-key': 'a8',
+      apikey: 'a9',
+      access_token: 'b1',
+      id_token: 'b2',
+      client_secret: 'b3',
+      privateKey: 'b4',
+      pin: 'b5',
+      cvv: 'b6',
+      ssn: 'b7',
+      cardNumber: 'b8',
+      card_no: 'b9',
+      sid: 'c1',
+      auth: 'c2',
+      credentials: 'c3',
+      otp: 'c4',
+      // Not secrets: words that only contain a short secret word.
+      spinner: 'kept-1',
+      author: 'kept-2',
+      passenger: 'kept-3',
+      className: 'kept-4',
+    });
+    const recorded = JSON.parse(argumentsOf('store')) as [Record<string, string>];
+    const kept = Object.entries(recorded[0]).filter(([, v]) => v !== '[REDACTED]');
+    expect(Object.fromEntries(kept)).toEqual({
+      spinner: 'kept-1',
+      author: 'kept-2',
+      passenger: 'kept-3',
+      className: 'kept-4',
+    });
+  });
+});
