@@ -8,13 +8,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevtoolsTraceList } from '../../lib/index.js';
 import { ROOT, SAMPLE_MAIN, ensureSampleBuilt, isAlive } from '../fixtures/sample-app-build.js';
+import { binaryPath, needsServices } from '../fixtures/system-services.js';
 
 // The trace viewer in a real browser (Debian's chromium, driven by playwright-core)
 // against the real sample app: `node sample-app/dist/main.js` starts the gateway (which
 // serves the viewer) and the catalog (another process, which sends its spans to the
 // gateway's viewer), and the test sends the requests the sample's README suggests.
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = binaryPath('chromium');
 const VIEWER_PATH = '/_tracing';
 const SCREENSHOT = join(ROOT, 'test/artifacts/devtools.png');
 const README_SCREENSHOT = join(ROOT, 'docs/devtools.png');
@@ -301,7 +302,7 @@ async function stopChromium(instance: Chromium | undefined): Promise<void> {
   rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
-describe('trace viewer in a browser, on the running sample app', () => {
+describe('trace viewer in a browser, on the running sample app', needsServices('chromium'), () => {
   let sample: SampleApp | undefined;
   let browserProcess: Chromium | undefined;
   let page: Page;

@@ -17,12 +17,13 @@ import {
   type ReadableSpan,
 } from '../../lib/index.js';
 import { freePort } from '../fixtures/free-port.js';
+import { binaryPath, needsServices } from '../fixtures/system-services.js';
 
 /** A throwaway Redis on 127.0.0.1, no persistence; resolves once it accepts connections. */
 async function startRedis(): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
-    '/usr/bin/redis-server',
+    binaryPath('redis-server'),
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
@@ -122,7 +123,9 @@ async function waitFor<T>(find: () => T | undefined, what: string, timeoutMs = 5
   }
 }
 
-describe('BullMQ jobs with the instrument, against a real Redis', () => {
+const withRedis = needsServices('redis-server');
+
+describe('BullMQ jobs with the instrument, against a real Redis', withRedis, () => {
   const exporter = new InMemorySpanExporter();
   let redis: { port: number; child: ChildProcess };
   let app: INestApplication;

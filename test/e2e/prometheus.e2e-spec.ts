@@ -9,18 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS, startApp, type PlatformName } from '../fixtures/platforms.js';
 import { usersAppModule } from '../fixtures/users-app.js';
 import { freePort } from '../fixtures/free-port.js';
+import { binaryPath, needsServices } from '../fixtures/system-services.js';
 
 // A real Prometheus (the Debian package .ci/run installs) scrapes an Express and a
 // Fastify app every second; the test reads what it stored through its HTTP API.
 
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const PROMETHEUS = binaryPath('prometheus');
 
 interface QueryResult {
   metric: Record<string, string>;
   value: [number, string];
 }
 
-describe('a real Prometheus server scraping the metrics path', () => {
+describe('a real Prometheus server scraping the metrics path', needsServices('prometheus'), () => {
   const apps = new Map<PlatformName, { app: INestApplication; url: string }>();
   let prometheus: ChildProcess | undefined;
   let promUrl: string;
