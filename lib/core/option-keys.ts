@@ -76,7 +76,11 @@ export function closestOption(key: string, known: readonly string[]): string | u
   const alias = Object.entries(ALIASES).find(([name]) => normalize(name) === normal)?.[1];
   const aliased = alias?.find((k) => known.includes(k));
   if (aliased !== undefined) return aliased;
-  // Up to one edit in a short key, two in a longer one: further than that is a guess.
+  return closestBySpelling(normal, known) ?? closestByWords(key, known);
+}
+
+/** Up to one edit in a short key, two in a longer one: further than that is a guess. */
+function closestBySpelling(normal: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = normal.length > 5 ? 3 : 2;
   for (const candidate of known) {
@@ -87,6 +91,34 @@ export function closestOption(key: string, known: readonly string[]): string | u
     }
   }
   return best;
+}
+
+/**
+ * The known key sharing most of the key's words (`eventLimit` -> `eventCountLimit`,
+ * `maxFileSize` -> `maxFileBytes`), when it shares more than half of them.
+ */
+function closestByWords(key: string, known: readonly string[]): string | undefined {
+  const mine = words(key);
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const candidate of known) {
+    const theirs = words(candidate);
+    const shared = mine.filter((w) => theirs.includes(w)).length;
+    const score = shared / (mine.length + theirs.length - shared);
+    if (shared * 2 > mine.length && score > bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function words(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_-]+/)
+    .filter(Boolean);
 }
 
 /** Case, `_` and `-` do not tell options apart (`api_key` is `apiKey`). */

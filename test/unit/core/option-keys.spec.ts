@@ -63,7 +63,7 @@ describe('findUnknownOption', () => {
 describe('closestOption', () => {
   it.each([
     ['endpoint', ['url', 'headers'], 'url'],
-    ['endpoint', ['endpointUrl', 'headers'], undefined],
+    ['endpoint', ['endpointUrl', 'headers'], 'endpointUrl'],
     ['urll', ['url', 'headers'], 'url'],
     ['header', ['url', 'headers'], 'headers'],
     ['servicename', ['serviceName'], 'serviceName'],
@@ -71,6 +71,10 @@ describe('closestOption', () => {
     ['tags', ['ddtags', 'ddsource'], 'ddtags'],
     ['xyz', ['url'], undefined],
     ['maxSpan', ['maxSpans'], 'maxSpans'],
+    ['eventLimit', ['attributeCountLimit', 'eventCountLimit', 'linkCountLimit'], 'eventCountLimit'],
+    ['maxFileSize', ['path', 'maxFileBytes', 'maxFiles'], 'maxFileBytes'],
+    ['attributeLimit', ['attributeValueLengthLimit', 'attributeCountLimit'], 'attributeCountLimit'],
+    ['maxSize', ['maxSpans', 'maxFiles'], undefined],
   ])('suggests for %s among %j: %s', (key, known, expected) => {
     expect(closestOption(key, known)).toBe(expected);
   });
