@@ -1,4 +1,5 @@
-import { invalidOption, TracingConfigError } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { invalidOption, rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { DevtoolsOptions } from './interfaces/devtools-options.interface.js';
 
 /** `devtools` after defaults; undefined when the viewer is off. */
@@ -16,7 +17,13 @@ export const DEVTOOLS_DEFAULTS = Object.freeze({
   maxSpansPerTrace: 1000,
 });
 
-const KNOWN_KEYS = new Set(['path', 'maxTraces', 'maxSpansPerTrace', 'acceptSpans', 'force']);
+const KNOWN_KEYS = optionKeys<DevtoolsOptions>({
+  path: true,
+  maxTraces: true,
+  maxSpansPerTrace: true,
+  acceptSpans: true,
+  force: true,
+});
 // Characters that need no escaping in a URL path, an HTML attribute or a JS string.
 const SAFE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 
@@ -35,13 +42,7 @@ export function resolveDevtoolsOptions(
     throw invalidOption('devtools', 'true, false or an object of devtools options', option);
   }
   const given: DevtoolsOptions = option === true ? {} : option;
-  for (const key of Object.keys(given)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "devtools.${key}"; known devtools options are ${[...KNOWN_KEYS].join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(given, 'devtools', KNOWN_KEYS);
   if (given.force !== undefined && typeof given.force !== 'boolean') {
     throw invalidOption('devtools.force', 'a boolean', given.force);
   }
