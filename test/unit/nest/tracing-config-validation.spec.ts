@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExportResult, ReadableSpan, SpanExporter } from '../../../lib/index.js';
-import { TracingConfigError, TracingModule } from '../../../lib/index.js';
+import { InMemorySpanExporter, TracingConfigError, TracingModule } from '../../../lib/index.js';
 import { resolveTracingConfig } from '../../../lib/nest/tracing-config.js';
 
 const NO_ENV = {};
@@ -192,6 +192,9 @@ describe('OTEL_SDK_DISABLED', () => {
   });
 });
 
+const forRootAsync = (exporters: unknown) => () =>
+  TracingModule.forRootAsync({ useFactory: () => ({}), exporters: exporters as never });
+
 describe('a TracingModule with bad options fails to compile, naming the option', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -228,6 +231,15 @@ describe('a TracingModule with bad options fails to compile, naming the option',
     const compiling = Test.createTestingModule({ imports: [module()] }).compile();
     await expect(compiling).rejects.toThrow(TracingConfigError);
     await expect(compiling).rejects.toThrow(message);
+  });
+
+  it("refuses forRootAsync's exporter class list when it is not one, at once", () => {
+    expect(forRootAsync({ type: 'otlp' })).toThrow(TracingConfigError);
+    expect(forRootAsync({ type: 'otlp' })).toThrow(
+      'TracingModule: option "exporters" must be an array of exporter classes; got an object with keys [type].',
+    );
+    expect(forRootAsync([null])).toThrow('option "exporters" must be an array of exporter classes');
+    expect(forRootAsync([InMemorySpanExporter])).not.toThrow();
   });
 
   it('names the exporter entry when a built-in exporter refuses a value', async () => {
