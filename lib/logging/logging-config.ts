@@ -1,4 +1,6 @@
 import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
+import type { AwsCredentials } from '../exporters/logs/cloudwatch-log-exporter.js';
+import type { HttpAuth } from '../exporters/logs/exporter-options.js';
 import { isHttpUrl } from '../core/exporters/otlp/otlp-http-exporter.js';
 import { optionKeys } from '../core/option-keys.js';
 import { CloudWatchLogExporter } from '../exporters/logs/cloudwatch-log-exporter.js';
@@ -107,6 +109,24 @@ const ENTRY_KEYS: Readonly<Record<LogExporterConfig['type'] | 'exporter', readon
   }),
 };
 const TYPES = ['datadog', 'loki', 'cloudwatch', 'rest'] as const;
+type Basic = Extract<HttpAuth, { username: string }>;
+type Bearer = Extract<HttpAuth, { bearerToken: string }>;
+type ApiKey = Extract<HttpAuth, { header: string }>;
+const BASIC_AND_BEARER = { username: true, password: true, bearerToken: true } as const;
+/** Objects nested in an entry, with their keys (`auth` takes any one of its forms). */
+const NESTED_KEYS: Partial<Record<keyof typeof ENTRY_KEYS, Record<string, readonly string[]>>> = {
+  loki: { auth: optionKeys<Basic & Bearer>(BASIC_AND_BEARER) },
+  rest: {
+    auth: optionKeys<Basic & Bearer & ApiKey>({ ...BASIC_AND_BEARER, header: true, value: true }),
+  },
+  cloudwatch: {
+    credentials: optionKeys<AwsCredentials>({
+      accessKeyId: true,
+      secretAccessKey: true,
+      sessionToken: true,
+    }),
+  },
+};
 const LEVELS = "one of trace, debug, info, warn, error, fatal (or Nest's verbose, log)";
 
 /** Validates `logging` (throwing on the first bad option, named) and fills in the defaults. */
@@ -210,6 +230,12 @@ function validateEntry(entry: unknown, path: string): void {
   }
   const kind = 'exporter' in e ? 'exporter' : (e.type as LogExporterConfig['type']);
   rejectUnknownOptions(e, path, ENTRY_KEYS[kind]);
+  for (const [key, known] of Object.entries(NESTED_KEYS[kind] ?? {})) {
+    const value = e[key];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      rejectUnknownOptions(value, `${path}.${key}`, known);
+    }
+  }
   const urlKey = kind === 'cloudwatch' ? 'endpoint' : 'url';
   const url = e[urlKey];
   if ((url !== undefined || kind === 'rest') && (typeof url !== 'string' || !isHttpUrl(url))) {

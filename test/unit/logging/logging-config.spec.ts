@@ -88,6 +88,24 @@ describe('resolveLoggingConfig', () => {
       /^TracingModule: unknown option "logging.exporters\[0\].span"; known options are spans, level, batch, exporter \(did you mean "spans"\?\)\.$/,
     ],
     [
+      'a key in a REST auth',
+      { exporters: [{ type: 'rest', url: 'http://logs', auth: { token: 't' } }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].auth.token"; known options are username, password, bearerToken, header, value \(did you mean "bearerToken"\?\)\.$/,
+    ],
+    [
+      'a key in CloudWatch credentials',
+      {
+        exporters: [
+          {
+            type: 'cloudwatch',
+            logGroupName: 'app',
+            credentials: { accessKey: 'a', secretAccessKey: 's' },
+          },
+        ],
+      },
+      /^TracingModule: unknown option "logging.exporters\[0\].credentials.accessKey"; known options are accessKeyId, secretAccessKey, sessionToken \(did you mean "accessKeyId"\?\)\.$/,
+    ],
+    [
       'a Loki url without a scheme',
       { exporters: [{ type: 'loki', url: 'loki:3100' }] },
       /^TracingModule: option "logging.exporters\[0\].url" must be an http: or https: URL; got "loki:3100"\.$/,
