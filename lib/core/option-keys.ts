@@ -28,6 +28,7 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
   exportTimeoutMillis: ['exportTimeoutMs'],
   service: ['serviceName'],
   name: ['serviceName'],
+  spanName: ['name'],
   version: ['serviceVersion'],
   env: ['environment'],
   resource: ['resourceAttributes'],
@@ -95,7 +96,8 @@ function closestBySpelling(normal: string, known: readonly string[]): string | u
 
 /**
  * The known key sharing most of the key's words (`eventLimit` -> `eventCountLimit`,
- * `maxFileSize` -> `maxFileBytes`), when it shares more than half of them.
+ * `maxFileSize` -> `maxFileBytes`, `recordArgs` -> `recordArguments`), when it shares more
+ * than half of them.
  */
 function closestByWords(key: string, known: readonly string[]): string | undefined {
   const mine = words(key);
@@ -103,7 +105,7 @@ function closestByWords(key: string, known: readonly string[]): string | undefin
   let bestScore = 0;
   for (const candidate of known) {
     const theirs = words(candidate);
-    const shared = mine.filter((w) => theirs.includes(w)).length;
+    const shared = mine.reduce((sum, w) => sum + Math.max(...theirs.map((t) => sameWord(w, t))), 0);
     const score = shared / (mine.length + theirs.length - shared);
     if (shared * 2 > mine.length && score > bestScore) {
       best = candidate;
@@ -111,6 +113,12 @@ function closestByWords(key: string, known: readonly string[]): string | undefin
     }
   }
   return best;
+}
+
+/** 1 when equal, half when `mine` is short for it (`args`, `attr`, `file` for `files`). */
+function sameWord(mine: string, theirs: string): number {
+  if (mine === theirs) return 1;
+  return mine.length >= 3 && theirs.startsWith(mine.replace(/s$/, '')) ? 0.5 : 0;
 }
 
 function words(key: string): string[] {

@@ -75,6 +75,8 @@ describe('closestOption', () => {
     ['maxFileSize', ['path', 'maxFileBytes', 'maxFiles'], 'maxFileBytes'],
     ['attributeLimit', ['attributeValueLengthLimit', 'attributeCountLimit'], 'attributeCountLimit'],
     ['maxSize', ['maxSpans', 'maxFiles'], undefined],
+    ['recordArgs', ['recordArguments', 'recordResult'], 'recordArguments'],
+    ['attrCountLimit', ['attributeCountLimit', 'eventCountLimit'], 'attributeCountLimit'],
   ])('suggests for %s among %j: %s', (key, known, expected) => {
     expect(closestOption(key, known)).toBe(expected);
   });
