@@ -173,11 +173,10 @@ function validateResourceAttributes(value: unknown): void {
   }
 }
 
-/** As OpenTelemetry: arrays of one kind, where null items are allowed (and dropped). */
 function isAttributeValue(value: unknown): boolean {
   if (!Array.isArray(value)) return isScalar(value);
-  const items = value.filter((item) => item !== null && item !== undefined);
-  return new Set(items.map((item) => typeof item)).size <= 1 && items.every(isScalar);
+  const kinds = new Set(value.map((item) => typeof item));
+  return kinds.size <= 1 && value.every(isScalar);
 }
 
 function isScalar(value: unknown): boolean {

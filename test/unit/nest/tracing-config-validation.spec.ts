@@ -160,11 +160,11 @@ describe('options validation: shapes that used to fail with a TypeError or boot'
     expect((error as Error).message).toMatch(whole(message));
   });
 
-  it('accepts attribute values and arrays of one kind (null items allowed) in resourceAttributes', () => {
-    const resourceAttributes = { a: 'x', b: 1, c: true, d: ['x', null], e: [1, 2], f: [] };
-    expect(
-      resolveTracingConfig({ resourceAttributes } as never, NO_ENV).resourceAttributes,
-    ).toEqual(resourceAttributes);
+  it('accepts attribute values and arrays of one kind in resourceAttributes', () => {
+    const resourceAttributes = { a: 'x', b: 1, c: true, d: ['x', 'y'], e: [1, 2], f: [] };
+    expect(resolveTracingConfig({ resourceAttributes }, NO_ENV).resourceAttributes).toEqual(
+      resourceAttributes,
+    );
   });
 });
 
