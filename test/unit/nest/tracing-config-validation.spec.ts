@@ -150,6 +150,11 @@ describe('options validation: shapes that used to fail with a TypeError or boot'
       'TracingModule: option "resourceAttributes["team.ids"]" must be a string, number, boolean or an array of one of these; got an array.',
     ],
     [
+      'a null item in a resourceAttributes array',
+      { resourceAttributes: { 'team.ids': ['a', null] } },
+      'TracingModule: option "resourceAttributes["team.ids"]" must be a string, number, boolean or an array of one of these; got an array.',
+    ],
+    [
       'null in resourceAttributes',
       { resourceAttributes: { owner: null } },
       'TracingModule: option "resourceAttributes["owner"]" must be a string, number, boolean or an array of one of these; got null.',
