@@ -1,3 +1,5 @@
+import { findUnknownOption } from './core/option-keys.js';
+
 /** A misconfiguration found at start-up; the message names the option and what was expected. */
 export class TracingConfigError extends Error {
   override readonly name = 'TracingConfigError';
@@ -7,6 +9,20 @@ export function invalidOption(option: string, expected: string, got: unknown): T
   return new TracingConfigError(
     `TracingModule: option "${option}" must be ${expected}; got ${describe(got)}.`,
   );
+}
+
+/**
+ * Throws when `value` has a key outside `known`, naming its full path (`path` is the
+ * object's own, '' for the root), the known keys and the close match.
+ */
+export function rejectUnknownOptions(
+  value: object,
+  path: string,
+  known: readonly string[],
+  owner = 'TracingModule',
+): void {
+  const problem = findUnknownOption(value, path, known);
+  if (problem !== undefined) throw new TracingConfigError(`${owner}: ${problem}.`);
 }
 
 function describe(value: unknown): string {

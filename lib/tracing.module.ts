@@ -25,7 +25,7 @@ import { exporterClassProviders, tracingProviders } from './nest/tracing.provide
 import { TracingService } from './nest/tracing.service.js';
 import { FEATURE_EXPORTS, FEATURE_PROVIDERS, TRACING_FEATURES } from './nest/tracing.features.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
-import { MESSAGES, TracingConfigError } from './tracing.errors.js';
+import { invalidOption, MESSAGES, TracingConfigError } from './tracing.errors.js';
 import { TRACING_CONFIG } from './tracing.internal-constants.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -46,6 +46,10 @@ export type TracingModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
   /** Exporter classes the factory may return, registered as providers so they are injectable. */
   exporters?: Type<SpanExporter>[];
 };
+
+function isClassList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'function');
+}
 
 /**
  * Distributed tracing for the whole app: import once, in the root module.
@@ -93,6 +97,10 @@ export class TracingModule
       throw new TracingConfigError(MESSAGES.asyncSourceMissing);
     }
     const { exporters, ...rest } = options;
+    // Checked here: unlike the factory's result, this list is not part of the options.
+    if (exporters !== undefined && !isClassList(exporters)) {
+      throw invalidOption('exporters', 'an array of exporter classes', exporters);
+    }
     const base = super.forRootAsync(rest);
     const extra = exporterClassProviders(exporters);
     return {

@@ -1,5 +1,6 @@
 import { ExportResultCode, type ExportResult } from './span-exporter.js';
 import { runSuppressed } from './trace-context.js';
+import { findUnknownOption } from './option-keys.js';
 
 export interface BatchQueueOptions {
   /** Items held while waiting to be exported; beyond it items are dropped and counted. @default 2048 */
@@ -414,10 +415,9 @@ export function findInvalidBatchOption(
   options: BatchQueueOptions,
   path = 'batch',
 ): string | undefined {
+  const unknown = findUnknownOption(options, path, BATCH_OPTION_NAMES);
+  if (unknown !== undefined) return unknown;
   for (const key of Object.keys(options) as (keyof Resolved)[]) {
-    if (!(key in DEFAULTS)) {
-      return `unknown option "${path}.${key}"; known options are ${BATCH_OPTION_NAMES.join(', ')}`;
-    }
     const value = options[key];
     if (value === undefined) continue;
     const min = key === 'maxRetries' || key === 'scheduledDelayMs' ? 0 : 1;

@@ -1,12 +1,16 @@
-import { invalidOption, TracingConfigError } from '../tracing.errors.js';
 import { isIP } from 'node:net';
+import { optionKeys } from '../core/option-keys.js';
+import { invalidOption, rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import {
   normaliseAddress,
   parseHostRule,
   type HostRule,
   type SpanIntakeRule,
 } from './devtools-access.js';
-import type { DevtoolsOptions } from './interfaces/devtools-options.interface.js';
+import type {
+  DevtoolsOptions,
+  DevtoolsSpanIntakeOptions,
+} from './interfaces/devtools-options.interface.js';
 
 /** `devtools` after defaults; undefined when the viewer is off. */
 export interface ResolvedDevtoolsOptions {
@@ -24,15 +28,15 @@ export const DEVTOOLS_DEFAULTS = Object.freeze({
   maxSpansPerTrace: 1000,
 });
 
-const KNOWN_KEYS = new Set([
-  'path',
-  'maxTraces',
-  'maxSpansPerTrace',
-  'allowedHosts',
-  'acceptSpans',
-  'force',
-]);
-const INTAKE_KEYS = new Set(['from', 'token']);
+const KNOWN_KEYS = optionKeys<DevtoolsOptions>({
+  path: true,
+  maxTraces: true,
+  maxSpansPerTrace: true,
+  allowedHosts: true,
+  acceptSpans: true,
+  force: true,
+});
+const INTAKE_KEYS = optionKeys<DevtoolsSpanIntakeOptions>({ from: true, token: true });
 // Characters that need no escaping in a URL path, an HTML attribute or a JS string.
 const SAFE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 
@@ -51,13 +55,7 @@ export function resolveDevtoolsOptions(
     throw invalidOption('devtools', 'true, false or an object of devtools options', option);
   }
   const given: DevtoolsOptions = option === true ? {} : option;
-  for (const key of Object.keys(given)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "devtools.${key}"; known devtools options are ${[...KNOWN_KEYS].join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(given, 'devtools', KNOWN_KEYS);
   if (given.force !== undefined && typeof given.force !== 'boolean') {
     throw invalidOption('devtools.force', 'a boolean', given.force);
   }
@@ -102,13 +100,7 @@ function resolveSpanIntake(value: unknown): SpanIntakeRule {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidOption('devtools.acceptSpans', expected, value);
   }
-  for (const key of Object.keys(value)) {
-    if (!INTAKE_KEYS.has(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "devtools.acceptSpans.${key}"; known ones are from, token.`,
-      );
-    }
-  }
+  rejectUnknownOptions(value, 'devtools.acceptSpans', INTAKE_KEYS);
   const { from, token } = value as { from?: unknown; token?: unknown };
   if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
     // The value is not quoted back: it is meant to be a secret.

@@ -1,5 +1,6 @@
 import type { Tracer } from '../core/tracer.js';
-import { invalidOption } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { invalidOption, rejectUnknownOptions } from '../tracing.errors.js';
 import type { GenAiModelPrice, GenAiOptions } from './genai-options.interface.js';
 
 /**
@@ -51,15 +52,16 @@ export class GenAiPricing {
   }
 }
 
+const GENAI_KEYS = optionKeys<GenAiOptions>({ prices: true });
+const PRICE_KEYS = optionKeys<GenAiModelPrice>({ inputPerMillion: true, outputPerMillion: true });
+
 /** Validates the `genAi` option (throwing a TracingConfigError naming the entry at fault). */
 export function resolveGenAiPricing(option: GenAiOptions | undefined): GenAiPricing {
   if (option === undefined) return new GenAiPricing();
   if (option === null || typeof option !== 'object' || Array.isArray(option)) {
     throw invalidOption('genAi', 'an object such as { prices }', option);
   }
-  for (const key of Object.keys(option)) {
-    if (key !== 'prices') throw invalidOption(`genAi.${key}`, 'a known option (prices)', key);
-  }
+  rejectUnknownOptions(option, 'genAi', GENAI_KEYS);
   const prices = option.prices ?? {};
   if (prices === null || typeof prices !== 'object' || Array.isArray(prices)) {
     throw invalidOption('genAi.prices', 'an object of prices by model name', prices);
@@ -69,6 +71,7 @@ export function resolveGenAiPricing(option: GenAiOptions | undefined): GenAiPric
     if (price === null || typeof price !== 'object') {
       throw invalidOption(at, '{ inputPerMillion, outputPerMillion }', price);
     }
+    rejectUnknownOptions(price, at, PRICE_KEYS);
     for (const field of ['inputPerMillion', 'outputPerMillion'] as const) {
       const value: unknown = price[field];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

@@ -1,4 +1,5 @@
-import { TracingConfigError } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { HttpTracingOptions } from './interfaces/http-tracing-options.interface.js';
 import { Redactor } from './redaction.js';
 
@@ -17,16 +18,21 @@ export interface ResolvedHttpTracingOptions {
   readonly verbose: { readonly dir: string; readonly maxBodyBytes: number } | undefined;
 }
 
-const KNOWN_OPTIONS = [
-  'redactHeaders',
-  'redactQueryParams',
-  'redactBodyKeys',
-  'recordBodies',
-  'maxBodyBytes',
-  'spanHeaders',
-  'records',
-  'verbose',
-];
+const KNOWN_OPTIONS = optionKeys<HttpTracingOptions>({
+  redactHeaders: true,
+  redactQueryParams: true,
+  redactBodyKeys: true,
+  recordBodies: true,
+  maxBodyBytes: true,
+  spanHeaders: true,
+  records: true,
+  verbose: true,
+});
+const RECORDS_KEYS = optionKeys<{ max?: number }>({ max: true });
+const VERBOSE_KEYS = optionKeys<NonNullable<HttpTracingOptions['verbose']>>({
+  dir: true,
+  maxBodyBytes: true,
+});
 
 /**
  * Validates the options (throwing on the first bad one, naming it) and applies defaults.
@@ -46,13 +52,7 @@ export function resolveHttpTracingOptions(
       `${owner}: option "tracing" must be an object; got ${describe(options)}.`,
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new TracingConfigError(
-        `${owner}: unknown option "tracing.${key}"; known options are ${KNOWN_OPTIONS.join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(options, 'tracing', KNOWN_OPTIONS, owner);
   const names = (key: 'redactHeaders' | 'redactQueryParams' | 'redactBodyKeys'): string[] => {
     const value = options[key];
     if (value === undefined) return [];
@@ -88,6 +88,7 @@ export function resolveHttpTracingOptions(
     if (records === null || typeof records !== 'object' || Array.isArray(records)) {
       fail('records', '{ max?: number } or false', records);
     }
+    rejectUnknownOptions(records, 'tracing.records', RECORDS_KEYS, owner);
     maxRecords = positive('records.max', records.max, DEFAULT_MAX_RECORDS);
   }
 
@@ -97,6 +98,7 @@ export function resolveHttpTracingOptions(
     if (v === null || typeof v !== 'object' || typeof v.dir !== 'string' || v.dir === '') {
       fail('verbose', '{ dir: string, maxBodyBytes?: number }', v);
     }
+    rejectUnknownOptions(v, 'tracing.verbose', VERBOSE_KEYS, owner);
     verbose = {
       dir: v.dir,
       maxBodyBytes: positive(

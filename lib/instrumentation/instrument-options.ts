@@ -1,8 +1,11 @@
-import { TracingConfigError } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { ReadableSpan } from '../core/types.js';
 import type { CollapseRules } from './collapsing-span-processor.js';
 import type {
+  CollapseOptions,
   InstrumentationMatcher,
+  SpanHoldLimits,
   TracingInstrumentOptions,
 } from './tracing-instrument-options.interface.js';
 
@@ -82,8 +85,29 @@ export interface ResolvedInstrumentOptions {
   readonly events: boolean;
 }
 
+const OWNER = 'createTracingInstrument';
+const KNOWN_OPTIONS = optionKeys<TracingInstrumentOptions>({
+  include: true,
+  exclude: true,
+  frameworkModules: true,
+  enhancers: true,
+  collapse: true,
+  keepOnlyRoot: true,
+  holdLimits: true,
+  clientProxy: true,
+  bullmq: true,
+  schedule: true,
+  events: true,
+});
+const COLLAPSE_KEYS = optionKeys<CollapseOptions>({ threshold: true, keep: true });
+const HOLD_KEYS = optionKeys<SpanHoldLimits>({
+  maxSpansPerTrace: true,
+  maxHeldSpans: true,
+  maxHoldMs: true,
+});
+
 function fail(option: string, expected: string): never {
-  throw new TracingConfigError(`createTracingInstrument: option "${option}" must be ${expected}.`);
+  throw new TracingConfigError(`${OWNER}: option "${option}" must be ${expected}.`);
 }
 
 function wildcard(pattern: string): RegExp {
@@ -160,6 +184,7 @@ export function resolveInstrumentOptions(
   options: TracingInstrumentOptions = {},
 ): ResolvedInstrumentOptions {
   if (options === null || typeof options !== 'object') fail('options', 'an object');
+  rejectUnknownOptions(options, '', KNOWN_OPTIONS, OWNER);
   const framework = options.frameworkModules ?? DEFAULT_FRAMEWORK_MODULES;
   if (!Array.isArray(framework) || framework.some((m) => typeof m !== 'string')) {
     fail('frameworkModules', 'an array of module class names');
@@ -168,8 +193,10 @@ export function resolveInstrumentOptions(
   if (collapse !== false && (collapse === null || typeof collapse !== 'object')) {
     fail('collapse', 'an object { threshold, keep } or false');
   }
+  if (collapse !== false) rejectUnknownOptions(collapse, 'collapse', COLLAPSE_KEYS, OWNER);
   const holds = options.holdLimits ?? {};
   if (holds === null || typeof holds !== 'object') fail('holdLimits', 'an object');
+  rejectUnknownOptions(holds, 'holdLimits', HOLD_KEYS, OWNER);
   const keepOnlyRoot = resolveKeepOnlyRoot(options.keepOnlyRoot);
   const threshold =
     collapse === false ? Infinity : positiveInt(collapse.threshold, 'collapse.threshold', 10, 1);

@@ -1,12 +1,21 @@
 import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
+import type { AwsCredentials } from '../exporters/logs/cloudwatch-log-exporter.js';
+import type { HttpAuth } from '../exporters/logs/exporter-options.js';
+import { isHttpUrl } from '../core/exporters/otlp/otlp-http-exporter.js';
+import { optionKeys } from '../core/option-keys.js';
 import { CloudWatchLogExporter } from '../exporters/logs/cloudwatch-log-exporter.js';
 import { DatadogLogExporter } from '../exporters/logs/datadog-log-exporter.js';
 import { LokiLogExporter } from '../exporters/logs/loki-log-exporter.js';
 import { RestLogExporter } from '../exporters/logs/rest-log-exporter.js';
-import { invalidOption, TracingConfigError } from '../tracing.errors.js';
+import { invalidOption, rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { LogDestination } from './log-output.js';
 import { toLogLevel, type LogExporter, type LogLevel } from './log-record.js';
-import type { LogExporterOption, LoggingOptions } from './logging-options.interface.js';
+import type {
+  LogExporterCommonConfig,
+  LogExporterConfig,
+  LogExporterOption,
+  LoggingOptions,
+} from './logging-options.interface.js';
 
 /** `logging` after defaults: what the logging feature reads. */
 export interface ResolvedLoggingConfig {
@@ -28,17 +37,96 @@ export interface LogExporterEntry {
   readonly batch: BatchQueueOptions;
 }
 
-const KNOWN = new Set([
-  'level',
-  'format',
-  'destination',
-  'spanEvents',
-  'redactKeys',
-  'maxBufferedLines',
-  'exporters',
-  'batch',
-]);
+const KNOWN = optionKeys<LoggingOptions>({
+  level: true,
+  format: true,
+  destination: true,
+  spanEvents: true,
+  redactKeys: true,
+  maxBufferedLines: true,
+  exporters: true,
+  batch: true,
+});
+type Entry<T extends LogExporterConfig['type']> = Extract<LogExporterConfig, { type: T }>;
+const COMMON = { spans: true, level: true, batch: true } as const;
+/** The keys of each built-in log exporter's entry, and of `{ exporter }` entries. */
+const ENTRY_KEYS: Readonly<Record<LogExporterConfig['type'] | 'exporter', readonly string[]>> = {
+  datadog: optionKeys<Entry<'datadog'>>({
+    ...COMMON,
+    type: true,
+    apiKey: true,
+    site: true,
+    url: true,
+    service: true,
+    hostname: true,
+    ddsource: true,
+    ddtags: true,
+    headers: true,
+    compression: true,
+    timeoutMs: true,
+    maxEntriesPerRequest: true,
+  }),
+  loki: optionKeys<Entry<'loki'>>({
+    ...COMMON,
+    type: true,
+    url: true,
+    labels: true,
+    tenantId: true,
+    auth: true,
+    headers: true,
+    compression: true,
+    timeoutMs: true,
+    maxRequestBytes: true,
+    maxLineBytes: true,
+  }),
+  cloudwatch: optionKeys<Entry<'cloudwatch'>>({
+    ...COMMON,
+    type: true,
+    logGroupName: true,
+    logStreamName: true,
+    region: true,
+    endpoint: true,
+    credentials: true,
+    createMissing: true,
+    clientConfig: true,
+  }),
+  rest: optionKeys<Entry<'rest'>>({
+    ...COMMON,
+    type: true,
+    url: true,
+    method: true,
+    headers: true,
+    auth: true,
+    format: true,
+    contentType: true,
+    compression: true,
+    timeoutMs: true,
+    maxRecordsPerRequest: true,
+  }),
+  exporter: optionKeys<{ exporter: LogExporter } & LogExporterCommonConfig>({
+    ...COMMON,
+    exporter: true,
+  }),
+};
 const TYPES = ['datadog', 'loki', 'cloudwatch', 'rest'] as const;
+type Basic = Extract<HttpAuth, { username: string }>;
+type Bearer = Extract<HttpAuth, { bearerToken: string }>;
+type ApiKey = Extract<HttpAuth, { header: string }>;
+const BASIC_AND_BEARER = { username: true, password: true, bearerToken: true } as const;
+/** Objects nested in an entry, with their keys (`auth` takes any one of its forms). */
+const NESTED_KEYS: Partial<Record<keyof typeof ENTRY_KEYS, Record<string, readonly string[]>>> = {
+  loki: { auth: optionKeys<Basic & Bearer>(BASIC_AND_BEARER) },
+  rest: {
+    auth: optionKeys<Basic & Bearer & ApiKey>({ ...BASIC_AND_BEARER, header: true, value: true }),
+  },
+  cloudwatch: {
+    credentials: optionKeys<AwsCredentials>({
+      accessKeyId: true,
+      secretAccessKey: true,
+      sessionToken: true,
+    }),
+  },
+};
 const LEVELS = "one of trace, debug, info, warn, error, fatal (or Nest's verbose, log)";
 
 /** Validates `logging` (throwing on the first bad option, named) and fills in the defaults. */
@@ -47,13 +135,7 @@ export function resolveLoggingConfig(options: LoggingOptions | undefined): Resol
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
     throw invalidOption('logging', 'an object', given);
   }
-  for (const key of Object.keys(given)) {
-    if (!KNOWN.has(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "logging.${key}"; known options are ${[...KNOWN].join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(given, 'logging', KNOWN);
   const level = toLogLevel(given.level ?? 'info');
   if (level === undefined) throw invalidOption('logging.level', LEVELS, given.level);
   const format = given.format ?? 'json';
@@ -145,6 +227,19 @@ function validateEntry(entry: unknown, path: string): void {
     }
   } else if (!(TYPES as readonly unknown[]).includes(e.type)) {
     throw invalidOption(`${path}.type`, TYPES.map((t) => `'${t}'`).join(', '), e.type);
+  }
+  const kind = 'exporter' in e ? 'exporter' : (e.type as LogExporterConfig['type']);
+  rejectUnknownOptions(e, path, ENTRY_KEYS[kind]);
+  for (const [key, known] of Object.entries(NESTED_KEYS[kind] ?? {})) {
+    const value = e[key];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      rejectUnknownOptions(value, `${path}.${key}`, known);
+    }
+  }
+  const urlKey = kind === 'cloudwatch' ? 'endpoint' : 'url';
+  const url = e[urlKey];
+  if ((url !== undefined || kind === 'rest') && (typeof url !== 'string' || !isHttpUrl(url))) {
+    throw invalidOption(`${path}.${urlKey}`, 'an http: or https: URL', url);
   }
   if (e.spans !== undefined && typeof e.spans !== 'boolean') {
     throw invalidOption(`${path}.spans`, 'a boolean', e.spans);

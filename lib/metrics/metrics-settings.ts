@@ -1,5 +1,6 @@
 import type { TracingModuleOptions } from '../interfaces/tracing-module-options.interface.js';
-import { invalidOption } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { invalidOption, rejectUnknownOptions } from '../tracing.errors.js';
 import { checkBuckets } from './metrics-registry.js';
 import type { HealthOptions, MetricsOptions } from './metrics-options.interface.js';
 
@@ -57,14 +58,6 @@ function section<T extends object>(value: unknown, name: string): Partial<T> | u
   return value as Partial<T>;
 }
 
-function knownKeys(value: object, name: string, keys: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) {
-      throw invalidOption(`${name}.${key}`, `one of the known options (${keys.join(', ')})`, key);
-    }
-  }
-}
-
 function resolvePath(value: unknown, name: string, fallback: string): string | undefined {
   if (value === false) return undefined;
   if (value === undefined) return fallback;
@@ -81,7 +74,11 @@ function resolvePath(value: unknown, name: string, fallback: string): string | u
 function resolveMetrics(value: unknown): MetricsSettings | undefined {
   const given = section<MetricsOptions>(value, 'metrics');
   if (given === undefined) return undefined;
-  knownKeys(given, 'metrics', ['path', 'buckets', 'maxSeriesPerMetric']);
+  rejectUnknownOptions(
+    given,
+    'metrics',
+    optionKeys<MetricsOptions>({ path: true, buckets: true, maxSeriesPerMetric: true }),
+  );
   if (given.buckets !== undefined) {
     const problem = checkBuckets(given.buckets);
     if (problem !== undefined || given.buckets.some((b) => b <= 0)) {
@@ -107,13 +104,17 @@ function resolveMetrics(value: unknown): MetricsSettings | undefined {
 function resolveHealth(value: unknown): HealthSettings | undefined {
   const given = section<HealthOptions>(value, 'health');
   if (given === undefined) return undefined;
-  knownKeys(given, 'health', [
-    'path',
-    'windowMs',
-    'maxErrorRate',
-    'maxP95LatencyMs',
-    'minRequests',
-  ]);
+  rejectUnknownOptions(
+    given,
+    'health',
+    optionKeys<HealthOptions>({
+      path: true,
+      windowMs: true,
+      maxErrorRate: true,
+      maxP95LatencyMs: true,
+      minRequests: true,
+    }),
+  );
   const { windowMs, maxErrorRate, maxP95LatencyMs, minRequests } = given;
   if (windowMs !== undefined && !(Number.isInteger(windowMs) && windowMs >= 1000)) {
     throw invalidOption('health.windowMs', 'an integer of at least 1000 (milliseconds)', windowMs);

@@ -1,8 +1,9 @@
 import { ErrorPolicy, type ErrorMatcher } from '../core/error-policy.js';
 import type { TracingErrorOptions } from '../interfaces/tracing-module-options.interface.js';
-import { invalidOption, TracingConfigError } from '../tracing.errors.js';
+import { optionKeys } from '../core/option-keys.js';
+import { invalidOption, rejectUnknownOptions } from '../tracing.errors.js';
 
-const KNOWN_KEYS = ['countAsError'];
+const KNOWN_KEYS = optionKeys<TracingErrorOptions>({ countAsError: true });
 const MATCHER = 'an HTTP status (100-599), an error class or a predicate (error) => boolean';
 
 /** Validates the `errors` option and builds the tracer's ErrorPolicy from it. */
@@ -11,13 +12,7 @@ export function resolveErrorPolicy(option: TracingErrorOptions | undefined): Err
   if (option === null || typeof option !== 'object' || Array.isArray(option)) {
     throw invalidOption('errors', 'an object', option);
   }
-  for (const key of Object.keys(option)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "errors.${key}"; known options are ${KNOWN_KEYS.join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(option, 'errors', KNOWN_KEYS);
   const list: unknown = option.countAsError ?? [];
   if (!Array.isArray(list))
     throw invalidOption('errors.countAsError', `an array of ${MATCHER}`, list);

@@ -9,7 +9,9 @@ import {
 import { isPromiseLike, type SpanOptions, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type Span } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
+import { optionKeys } from '../core/option-keys.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
+import { rejectUnknownOptions } from '../tracing.errors.js';
 import type { TracedGenAiOptions } from '../genai/genai-call.interface.js';
 import { traceGenAiMethod } from '../genai/genai-method.js';
 import { secretArgumentPositions, type SecretArgumentPositions } from './parameter-names.js';
@@ -35,6 +37,15 @@ export interface TracedOptions {
    */
   genAi?: TracedGenAiOptions;
 }
+
+const TRACED_KEYS = optionKeys<TracedOptions>({
+  name: true,
+  kind: true,
+  attributes: true,
+  recordArguments: true,
+  recordResult: true,
+  genAi: true,
+});
 
 interface MethodPlan {
   readonly name: string;
@@ -70,6 +81,8 @@ export function Traced(
     typeof nameOrOptions === 'string'
       ? { ...maybeOptions, name: nameOrOptions }
       : { ...nameOrOptions };
+  // Checked when the class is defined, never per call.
+  rejectUnknownOptions(options, '', TRACED_KEYS, '@Traced()');
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
       traceClass(target as Function, options);

@@ -16,14 +16,24 @@ import {
   type BatchSpanProcessorOptions,
 } from '../core/batch-span-processor.js';
 import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/types.js';
+import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../core/exporters/otlp/otlp-http-exporter.js';
+import { DEFAULT_ZIPKIN_URL } from '../core/exporters/zipkin/zipkin-exporter.js';
+import { optionKeys } from '../core/option-keys.js';
 import type {
+  BuiltInExporterConfig,
+  CorrelationOptions,
   ExporterOption,
   IgnoredRoute,
   TracingModuleOptions,
 } from '../interfaces/tracing-module-options.interface.js';
 import type { ErrorPolicy } from '../core/error-policy.js';
 import { resolveErrorPolicy } from './error-options.js';
-import { invalidOption, MESSAGES, TracingConfigError } from '../tracing.errors.js';
+import {
+  invalidOption,
+  MESSAGES,
+  rejectUnknownOptions,
+  TracingConfigError,
+} from '../tracing.errors.js';
 
 /** Options after defaults and OTEL_* variables: what the rest of the module reads. */
 export interface ResolvedTracingConfig {
@@ -58,27 +68,27 @@ type Env = Record<string, string | undefined>;
  */
 export type FeatureRoutes = (options: Readonly<TracingModuleOptions>) => readonly IgnoredRoute[];
 
-const KNOWN_OPTIONS = new Set([
-  'serviceName',
-  'serviceVersion',
-  'environment',
-  'resourceAttributes',
-  'enabled',
-  'sampler',
-  'propagators',
-  'correlation',
-  'exporters',
-  'ignoreRoutes',
-  'spanLimits',
-  'batch',
-  'mountMiddleware',
-  'devtools',
-  'metrics',
-  'health',
-  'genAi',
-  'logging',
-  'errors',
-]);
+const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
+  serviceName: true,
+  serviceVersion: true,
+  environment: true,
+  resourceAttributes: true,
+  enabled: true,
+  sampler: true,
+  propagators: true,
+  correlation: true,
+  exporters: true,
+  ignoreRoutes: true,
+  spanLimits: true,
+  batch: true,
+  mountMiddleware: true,
+  devtools: true,
+  metrics: true,
+  health: true,
+  genAi: true,
+  logging: true,
+  errors: true,
+});
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
@@ -94,13 +104,7 @@ export function resolveTracingConfig(
   if (options === null || typeof options !== 'object') {
     throw invalidOption('options', 'an object', options);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new TracingConfigError(
-        `TracingModule: unknown option "${key}"; known options are ${[...KNOWN_OPTIONS].join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownOptions(options, '', KNOWN_OPTIONS);
   const warnings: string[] = [];
   let envResource: Attributes = {};
   try {
@@ -123,18 +127,8 @@ export function resolveTracingConfig(
   if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
     throw invalidOption('enabled', 'a boolean', options.enabled);
   }
-  const enabled = options.enabled ?? env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true';
-
-  if (
-    options.resourceAttributes !== undefined &&
-    (options.resourceAttributes === null || typeof options.resourceAttributes !== 'object')
-  ) {
-    throw invalidOption(
-      'resourceAttributes',
-      'an object of attribute values',
-      options.resourceAttributes,
-    );
-  }
+  const enabled = options.enabled ?? !sdkDisabled(env, warnings);
+  validateResourceAttributes(options.resourceAttributes);
 
   return {
     enabled,
@@ -157,6 +151,42 @@ export function resolveTracingConfig(
     options,
     warnings,
   };
+}
+
+/** OTEL_SDK_DISABLED: `true` or `false` (any case); anything else is warned about and ignored. */
+function sdkDisabled(env: Env, warnings: string[]): boolean {
+  const raw = env.OTEL_SDK_DISABLED?.trim();
+  if (!raw) return false;
+  const value = raw.toLowerCase();
+  if (value !== 'true' && value !== 'false') {
+    warnings.push(MESSAGES.envIgnored('OTEL_SDK_DISABLED', raw, 'true or false'));
+  }
+  return value === 'true';
+}
+
+const ATTRIBUTE_VALUE = 'a string, number, boolean or an array of one of these';
+
+/** Resource attributes go on the wire as they are: only OpenTelemetry attribute values. */
+function validateResourceAttributes(value: unknown): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidOption('resourceAttributes', 'an object of attribute values', value);
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (!isAttributeValue(item)) {
+      throw invalidOption(`resourceAttributes[${JSON.stringify(key)}]`, ATTRIBUTE_VALUE, item);
+    }
+  }
+}
+
+function isAttributeValue(value: unknown): boolean {
+  if (!Array.isArray(value)) return isScalar(value);
+  const kinds = new Set(value.map((item) => typeof item));
+  return kinds.size <= 1 && value.every(isScalar);
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number';
 }
 
 function optionalString(options: TracingModuleOptions, key: keyof TracingModuleOptions): void {
@@ -183,6 +213,11 @@ function isSamplerName(value: unknown): value is SamplerName {
   return typeof value === 'string' && (SAMPLER_NAMES as readonly string[]).includes(value);
 }
 
+const SAMPLER_OBJECT_KEYS = optionKeys<{ type: SamplerName; ratio?: number }>({
+  type: true,
+  ratio: true,
+});
+
 function resolveSampler(options: TracingModuleOptions, env: Env, warnings: string[]): Sampler {
   const option = options.sampler;
   const expected = `one of ${SAMPLER_NAMES.join(', ')}, { type, ratio }, a Sampler or a function`;
@@ -191,6 +226,7 @@ function resolveSampler(options: TracingModuleOptions, env: Env, warnings: strin
     if (isSamplerName(option)) return createSampler(option);
     if (option && typeof option === 'object') {
       if ('shouldSample' in option && typeof option.shouldSample === 'function') return option;
+      rejectUnknownOptions(option, 'sampler', SAMPLER_OBJECT_KEYS);
       if ('type' in option) {
         if (!isSamplerName(option.type)) throw invalidOption('sampler.type', expected, option.type);
         const ratio = option.ratio;
@@ -253,7 +289,51 @@ function resolvePropagator(
 }
 
 const ENV_EXPORTERS = ['otlp', 'zipkin', 'jaeger', 'console', 'memory', 'none'] as const;
-const BUILT_IN_TYPES = ['console', 'memory', 'file', 'otlp', 'jaeger', 'zipkin'];
+type BuiltIn<T extends BuiltInExporterConfig['type']> = Extract<BuiltInExporterConfig, { type: T }>;
+const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
+  type: true,
+  url: true,
+  protocol: true,
+  headers: true,
+  compression: true,
+  timeoutMs: true,
+  batch: true,
+});
+/** The keys of each built-in exporter's entry. */
+const EXPORTER_KEYS: Readonly<Record<BuiltInExporterConfig['type'], readonly string[]>> = {
+  console: optionKeys<BuiltIn<'console'>>({
+    type: true,
+    format: true,
+    write: true,
+    attributeKeys: true,
+    maxPendingSpans: true,
+    batch: true,
+  }),
+  memory: optionKeys<BuiltIn<'memory'>>({ type: true, maxSpans: true }),
+  file: optionKeys<BuiltIn<'file'>>({
+    type: true,
+    path: true,
+    maxFileBytes: true,
+    maxFiles: true,
+    batch: true,
+  }),
+  otlp: OTLP_KEYS,
+  jaeger: OTLP_KEYS,
+  zipkin: optionKeys<BuiltIn<'zipkin'>>({
+    type: true,
+    url: true,
+    headers: true,
+    timeoutMs: true,
+    serviceName: true,
+    batch: true,
+  }),
+};
+const BUILT_IN_TYPES = Object.keys(EXPORTER_KEYS);
+const DEFAULT_URLS: Readonly<Record<string, string>> = {
+  otlp: DEFAULT_OTLP_TRACES_URL,
+  jaeger: DEFAULT_OTLP_TRACES_URL,
+  zipkin: DEFAULT_ZIPKIN_URL,
+};
 
 function resolveExporters(
   options: TracingModuleOptions,
@@ -290,6 +370,15 @@ function validateExporter(entry: unknown, path: string): void {
     if (typeof (entry as SpanExporter).export === 'function') return;
     const type = (entry as { type?: unknown }).type;
     if (typeof type === 'string' && BUILT_IN_TYPES.includes(type)) {
+      rejectUnknownOptions(entry, path, EXPORTER_KEYS[type as BuiltInExporterConfig['type']]);
+      const url = (entry as { url?: unknown }).url;
+      if (url !== undefined && (typeof url !== 'string' || !isHttpUrl(url))) {
+        throw invalidOption(
+          `${path}.url`,
+          `an http: or https: URL such as ${DEFAULT_URLS[type]}`,
+          url,
+        );
+      }
       const batch = (entry as { batch?: unknown }).batch;
       if (batch !== undefined && batch !== false) {
         if (typeof batch !== 'object' || batch === null) {
@@ -309,7 +398,7 @@ function validateExporter(entry: unknown, path: string): void {
   }
   throw invalidOption(
     path,
-    "{ type: 'console' | 'memory' | 'file', ... }, an exporter class or a SpanExporter instance",
+    `{ type: ${BUILT_IN_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, an exporter class or a SpanExporter instance`,
     entry,
   );
 }
@@ -318,9 +407,16 @@ export function isBuiltInExporterClass(value: unknown): boolean {
   return value === ConsoleSpanExporter || value === InMemorySpanExporter;
 }
 
+const CORRELATION_KEYS = optionKeys<CorrelationOptions>({
+  requestHeaders: true,
+  responseHeader: true,
+  generate: true,
+});
+
 function resolveCorrelation(options: TracingModuleOptions) {
   const c = options.correlation ?? {};
   if (typeof c !== 'object' || c === null) throw invalidOption('correlation', 'an object', c);
+  rejectUnknownOptions(c, 'correlation', CORRELATION_KEYS);
   const requestHeaders = c.requestHeaders ?? ['x-correlation-id', 'x-request-id'];
   if (!Array.isArray(requestHeaders)) {
     throw invalidOption('correlation.requestHeaders', 'an array of header names', requestHeaders);
@@ -404,6 +500,7 @@ function resolveLimits(options: TracingModuleOptions, env: Env, warnings: string
   if (typeof given !== 'object' || given === null) {
     throw invalidOption('spanLimits', 'an object', given);
   }
+  rejectUnknownOptions(given, 'spanLimits', Object.keys(LIMIT_ENV));
   const limits: SpanLimits = { ...DEFAULT_SPAN_LIMITS };
   for (const key of Object.keys(LIMIT_ENV) as (keyof SpanLimits)[]) {
     const value = given[key];

@@ -17,7 +17,7 @@ import type {
 } from '../interfaces/tracing-module-options.interface.js';
 import { TRACING_MODULE_OPTIONS } from '../tracing.module-definition.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
-import { MESSAGES } from '../tracing.errors.js';
+import { MESSAGES, TracingConfigError } from '../tracing.errors.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { createSpanPipeline } from './span-pipeline.js';
 import {
@@ -40,16 +40,24 @@ function isExporterClass(entry: ExporterOption): entry is Type<SpanExporter> {
 }
 
 function isExporterInstance(entry: ExporterOption): entry is SpanExporter {
-  return typeof entry === 'object' && typeof (entry as SpanExporter).export === 'function';
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof (entry as SpanExporter).export === 'function'
+  );
 }
 
-/** Providers that make user exporter classes and instances injectable by their class. */
+/**
+ * Providers that make user exporter classes and instances injectable by their class.
+ * Malformed `exporters` give none here: the options are validated, with the option named,
+ * when the module is compiled.
+ */
 export function exporterClassProviders(
   exporters: readonly ExporterOption[] | undefined,
 ): Provider[] {
   const providers: Provider[] = [];
   const seen = new Set<unknown>();
-  for (const entry of exporters ?? []) {
+  for (const entry of Array.isArray(exporters) ? exporters : []) {
     if (isExporterClass(entry)) {
       if (isBuiltInExporterClass(entry) || seen.has(entry)) continue;
       seen.add(entry);
@@ -115,6 +123,14 @@ async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Pro
   }
 }
 
+/** A built-in exporter's constructor refusing an option, as a config error naming the entry. */
+function exporterError(error: unknown, index: number): unknown {
+  if (!(error instanceof Error) || error instanceof TracingConfigError) return error;
+  return new TracingConfigError(`TracingModule: option "exporters[${index}]": ${error.message}`, {
+    cause: error,
+  });
+}
+
 // A partial success repeats with every batch while the cause lasts: say it once.
 let partialSuccessLogged = false;
 function partialSuccessLogger(message: string): void {
@@ -171,7 +187,15 @@ export const tracingProviders: Provider[] = [
     provide: TRACING_EXPORTERS,
     useFactory: async (config: ResolvedTracingConfig, moduleRef: ModuleRef) =>
       config.enabled
-        ? Promise.all(config.exporters.map((entry) => resolveExporter(entry, moduleRef)))
+        ? Promise.all(
+            config.exporters.map((entry, i) =>
+              resolveExporter(entry, moduleRef).catch((error: unknown) => {
+                throw isExporterClass(entry) || isExporterInstance(entry)
+                  ? error
+                  : exporterError(error, i);
+              }),
+            ),
+          )
         : [],
     inject: [TRACING_CONFIG, ModuleRef],
   },

@@ -353,9 +353,9 @@ describe('trace viewer in a browser, on the running sample app', needsServices('
       'GET /orders/:id',
       'GET /orders/:id',
     ]);
-    // The payment provider threw (500), order 42 does not exist (404), the rest went well.
+    // The payment provider threw (500): a failure; order 42 does not exist (404): an expected error.
     const statuses = await page.locator('#trace-rows td:nth-child(4)').allTextContents();
-    expect(statuses).toEqual(['OK200', 'OK201', 'Error500', 'Error404', 'OK200']);
+    expect(statuses).toEqual(['OK200', 'OK201', 'Error500', 'OK404', 'OK200']);
     const services = await page.locator('#trace-rows td:nth-child(2)').allTextContents();
     expect(services).toEqual(['gateway +1', 'gateway', 'gateway', 'gateway', 'gateway']);
     expect(await rows.nth(0).getAttribute('title')).toContain(`correlation id ${CHECKOUT}`);

@@ -376,7 +376,7 @@ describe('logging options at start-up', () => {
     await expect(
       NestFactory.create(BadExporterModule, { logger: false, abortOnError: false }),
     ).rejects.toThrow(
-      /option "logging.exporters\[1\]": RestLogExporter: option "url" must be an http: or https: URL/,
+      /option "logging.exporters\[1\].url" must be an http: or https: URL; got "ftp:\/\/x"/,
     );
   });
 

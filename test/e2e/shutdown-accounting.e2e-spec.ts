@@ -54,7 +54,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   // Collectors first: a hanging request is cut, so no app waits for it while shutting down.
-  for (const close of closers.splice(0)) await close();
+  for (const stop of closers.splice(0)) await stop();
   await Promise.all(openApps.map((app) => app.close()));
   openApps = [];
   warn.mockRestore();

@@ -58,6 +58,9 @@ describe('resolveDevtoolsOptions', () => {
     expect(() => resolveDevtoolsOptions({ pth: '/x' } as DevtoolsOptions, DEV)).toThrow(
       'unknown option "devtools.pth"',
     );
+    expect(() => resolveDevtoolsOptions({ maxTrace: 5 } as DevtoolsOptions, DEV)).toThrow(
+      'TracingModule: unknown option "devtools.maxTrace"; known options are path, maxTraces, maxSpansPerTrace, allowedHosts, acceptSpans, force (did you mean "maxTraces"?).',
+    );
     expect(() => resolveDevtoolsOptions('yes' as unknown as DevtoolsOptions, DEV)).toThrow(
       'option "devtools" must be true, false or an object of devtools options',
     );

@@ -47,7 +47,14 @@ describe('the genAi option', () => {
 
   it('refuses bad entries with an error naming the entry and what was expected', () => {
     expect(bad('cheap')).toThrow(TracingConfigError);
-    expect(bad({ price: {} })).toThrow('option "genAi.price" must be a known option (prices)');
+    expect(
+      bad({ prices: { m: { inputPerMillion: 1, outputPerMillion: 2, currency: 'EUR' } } }),
+    ).toThrow(
+      'TracingModule: unknown option "genAi.prices["m"].currency"; known options are inputPerMillion, outputPerMillion.',
+    );
+    expect(bad({ price: {} })).toThrow(
+      'unknown option "genAi.price"; known options are prices (did you mean "prices"?)',
+    );
     expect(bad({ prices: { 'gpt-4o': { inputPerMillion: 2.5 } } })).toThrow(
       'option "genAi.prices["gpt-4o"].outputPerMillion" must be a non-negative number (price per million tokens); got undefined',
     );

@@ -82,6 +82,16 @@ describe('resolveHttpTracingOptions', () => {
       { recordBody: true },
       'unknown option "tracing.recordBody"; known options are',
     ],
+    [
+      'an unknown key in records',
+      { records: { maxRecords: 5 } },
+      'unknown option "tracing.records.maxRecords"; known options are max.',
+    ],
+    [
+      'an unknown key in verbose',
+      { verbose: { dir: '/tmp/x', maxBodySize: 5 } },
+      'unknown option "tracing.verbose.maxBodySize"; known options are dir, maxBodyBytes (did you mean "maxBodyBytes"?).',
+    ],
   ])('rejects a bad %s with a message naming the option', (_name, options, message) => {
     expect(() =>
       resolveHttpTracingOptions(options as HttpTracingOptions, 'TracedHttpModule'),

@@ -62,6 +62,64 @@ describe('resolveLoggingConfig', () => {
       { exporters: [{ exporter: {} }] },
       /"logging.exporters\[0\].exporter" must be a LogExporter/,
     ],
+    [
+      'a key at the root, with its close match',
+      { exporter: [] },
+      /^TracingModule: unknown option "logging.exporter"; known options are level, format, destination, spanEvents, redactKeys, maxBufferedLines, exporters, batch \(did you mean "exporters"\?\)\.$/,
+    ],
+    [
+      'a Loki key another library uses',
+      { exporters: [{ type: 'loki', endpoint: 'http://loki:3100' }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].endpoint"; known options are spans, level, batch, type, url, labels, .* \(did you mean "url"\?\)\.$/,
+    ],
+    [
+      'a Datadog key',
+      { exporters: [{ type: 'datadog', apiKey: 'k', tags: ['a:b'] }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].tags"; known options are .*ddtags.* \(did you mean "ddtags"\?\)\.$/,
+    ],
+    [
+      'a CloudWatch key',
+      { exporters: [{ type: 'cloudwatch', logGroup: 'app' }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].logGroup"; known options are .*logGroupName.* \(did you mean "logGroupName"\?\)\.$/,
+    ],
+    [
+      'a key next to a custom exporter',
+      { exporters: [{ exporter: { export: noop, shutdown: noop }, span: true }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].span"; known options are spans, level, batch, exporter \(did you mean "spans"\?\)\.$/,
+    ],
+    [
+      'a key in a REST auth',
+      { exporters: [{ type: 'rest', url: 'http://logs', auth: { token: 't' } }] },
+      /^TracingModule: unknown option "logging.exporters\[0\].auth.token"; known options are username, password, bearerToken, header, value \(did you mean "bearerToken"\?\)\.$/,
+    ],
+    [
+      'a key in CloudWatch credentials',
+      {
+        exporters: [
+          {
+            type: 'cloudwatch',
+            logGroupName: 'app',
+            credentials: { accessKey: 'a', secretAccessKey: 's' },
+          },
+        ],
+      },
+      /^TracingModule: unknown option "logging.exporters\[0\].credentials.accessKey"; known options are accessKeyId, secretAccessKey, sessionToken \(did you mean "accessKeyId"\?\)\.$/,
+    ],
+    [
+      'a Loki url without a scheme',
+      { exporters: [{ type: 'loki', url: 'loki:3100' }] },
+      /^TracingModule: option "logging.exporters\[0\].url" must be an http: or https: URL; got "loki:3100"\.$/,
+    ],
+    [
+      'a REST exporter without its url',
+      { exporters: [{ type: 'rest' }] },
+      /^TracingModule: option "logging.exporters\[0\].url" must be an http: or https: URL; got undefined\.$/,
+    ],
+    [
+      'a CloudWatch endpoint without a scheme',
+      { exporters: [{ type: 'cloudwatch', logGroupName: 'app', endpoint: 'localhost:4566' }] },
+      /^TracingModule: option "logging.exporters\[0\].endpoint" must be an http: or https: URL; got "localhost:4566"\.$/,
+    ],
   ])(
     'rejects an invalid %s with a TracingConfigError naming the option',
     (_what, options, message) => {

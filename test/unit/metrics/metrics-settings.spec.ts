@@ -62,7 +62,11 @@ describe('the metrics and health options', () => {
     ],
     [
       { metrics: { bucket: [1] } },
-      'option "metrics.bucket" must be one of the known options (path, buckets, maxSeriesPerMetric)',
+      'unknown option "metrics.bucket"; known options are path, buckets, maxSeriesPerMetric (did you mean "buckets"?)',
+    ],
+    [
+      { health: { maxErrorRatio: 0.5 } },
+      'TracingModule: unknown option "health.maxErrorRatio"; known options are path, windowMs, maxErrorRate, maxP95LatencyMs, minRequests (did you mean "maxErrorRate"?).',
     ],
     [
       { health: { windowMs: 10 } },

@@ -11,6 +11,8 @@ import {
   Traced,
   Tracer,
   TRACED_METADATA,
+  TracingConfigError,
+  type TracedOptions,
 } from '../../../lib/index.js';
 
 let exporter: InMemorySpanExporter;
@@ -406,5 +408,23 @@ describe('@Traced({ recordArguments: true }) redacts by parameter name', () => {
       passenger: 'kept-3',
       className: 'kept-4',
     });
+  });
+});
+
+describe('@Traced() options', () => {
+  it.each([
+    [
+      { recordArgs: true },
+      '@Traced(): unknown option "recordArgs"; known options are name, kind, attributes, recordArguments, recordResult, genAi (did you mean "recordArguments"?).',
+    ],
+    [
+      { spanName: 'x' },
+      '@Traced(): unknown option "spanName"; known options are name, kind, attributes, recordArguments, recordResult, genAi (did you mean "name"?).',
+    ],
+  ])('refuses %j when the class is defined, naming the key', (options, message) => {
+    const decorate = () => Traced(options as TracedOptions);
+    expect(decorate).toThrow(TracingConfigError);
+    expect(decorate).toThrow(message);
+    expect(() => Traced('name', options as TracedOptions)).toThrow(message);
   });
 });

@@ -321,7 +321,7 @@ function tracesUrlFromBase(base: string): string {
   return url.href;
 }
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';
