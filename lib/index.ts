@@ -3,7 +3,7 @@ export { TracingModule, type TracingModuleAsyncOptions } from './tracing.module.
 export { TracingService } from './nest/tracing.service.js';
 export { TracingInterceptor } from './nest/tracing.interceptor.js';
 export { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
-export { Traced, type TracedOptions } from './nest/traced.decorator.js';
+export { Traced, type TracedOptions } from './decorators/traced.decorator.js';
 export { CurrentSpan, CorrelationId } from './nest/tracing.param-decorators.js';
 export { TRACING_EXPORTERS, TRACED_METADATA } from './tracing.constants.js';
 export { TRACING_MODULE_OPTIONS } from './tracing.module-definition.js';
@@ -77,11 +77,11 @@ export { MultiSpanProcessor } from './core/multi-span-processor.js';
 export {
   InMemorySpanExporter,
   type InMemorySpanExporterOptions,
-} from './core/exporters/in-memory-span-exporter.js';
+} from './export/spans/in-memory-span-exporter.js';
 export {
   ConsoleSpanExporter,
   type ConsoleSpanExporterOptions,
-} from './core/exporters/console-span-exporter.js';
+} from './export/spans/console-span-exporter.js';
 export {
   B3Propagator,
   CompositePropagator,
@@ -102,7 +102,7 @@ export { TraceState, parseTraceState } from './core/trace-state.js';
 export {
   FileSpanExporter,
   type FileSpanExporterOptions,
-} from './core/exporters/file-span-exporter.js';
+} from './export/spans/file-span-exporter.js';
 export {
   OtlpHttpExporter,
   encodeOtlpJson,
@@ -111,13 +111,13 @@ export {
   type OtlpHttpProtocol,
   type OtlpCompression,
   type OtlpPartialSuccess,
-} from './core/exporters/otlp/index.js';
+} from './export/spans/otlp/index.js';
 export {
   ZipkinExporter,
   encodeZipkinJson,
   type ZipkinExporterOptions,
   type ZipkinSpan,
-} from './core/exporters/zipkin/index.js';
+} from './export/spans/zipkin/index.js';
 export type {
   OtlpExporterConfig,
   ExporterBatchConfig,
@@ -198,7 +198,7 @@ export type {
 export { TraceLogger, type StandaloneTraceLoggerOptions } from './logging/trace-logger.js';
 export { RunContext, runJob, currentRun, type RunOptions } from './logging/run-context.js';
 export { LOG_EXPORTERS } from './logging/logging.constants.js';
-export { logRecordToJson, type LogJson } from './logging/log-format.js';
+export { logRecordToJson, type LogJson } from './core/log-format.js';
 export type {
   LogError,
   LogExporter,
@@ -206,7 +206,7 @@ export type {
   LogLevel,
   LogLevelName,
   LogRecord,
-} from './logging/log-record.js';
+} from './core/log-record.js';
 export type { LogDestination } from './logging/log-output.js';
 export type {
   LogExporterCommonConfig,
@@ -229,4 +229,4 @@ export {
   type LokiLogExporterOptions,
   type RestLogExporterOptions,
   type RestLogFormatter,
-} from './exporters/logs/index.js';
+} from './export/logs/index.js';

@@ -1,4 +1,4 @@
-import { findUnknownOption } from './core/option-keys.js';
+import { findUnknownOption } from './config/option-keys.js';
 
 /** A misconfiguration found at start-up; the message names the option and what was expected. */
 export class TracingConfigError extends Error {

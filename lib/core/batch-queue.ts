@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from './span-exporter.js';
 import { runSuppressed } from './trace-context.js';
-import { findUnknownOption } from './option-keys.js';
+import { findUnknownOption } from '../config/option-keys.js';
 
 export interface BatchQueueOptions {
   /** Items held while waiting to be exported; beyond it items are dropped and counted. @default 2048 */

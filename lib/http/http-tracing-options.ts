@@ -1,7 +1,7 @@
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { HttpTracingOptions } from './interfaces/http-tracing-options.interface.js';
-import { Redactor } from './redaction.js';
+import { Redactor } from '../core/redaction/redaction.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4096;
 export const DEFAULT_MAX_RECORDS = 100;

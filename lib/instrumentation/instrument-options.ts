@@ -1,4 +1,4 @@
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { ReadableSpan } from '../core/types.js';
 import type { CollapseRules } from './collapsing-span-processor.js';

@@ -1,10 +1,10 @@
 import type { Type } from '@nestjs/common';
 import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
-import type { ConsoleSpanExporterOptions } from '../core/exporters/console-span-exporter.js';
-import type { FileSpanExporterOptions } from '../core/exporters/file-span-exporter.js';
-import type { OtlpHttpExporterOptions } from '../core/exporters/otlp/otlp-http-exporter.js';
-import type { ZipkinExporterOptions } from '../core/exporters/zipkin/zipkin-exporter.js';
-import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-span-exporter.js';
+import type { ConsoleSpanExporterOptions } from '../export/spans/console-span-exporter.js';
+import type { FileSpanExporterOptions } from '../export/spans/file-span-exporter.js';
+import type { OtlpHttpExporterOptions } from '../export/spans/otlp/otlp-http-exporter.js';
+import type { ZipkinExporterOptions } from '../export/spans/zipkin/zipkin-exporter.js';
+import type { InMemorySpanExporterOptions } from '../export/spans/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';

@@ -4,7 +4,12 @@ import {
   type ExporterStats,
   type FailureReporter,
 } from '../core/batch-queue.js';
-import { LOG_SEVERITY, type LogExporter, type LogLevel, type LogRecord } from './log-record.js';
+import {
+  LOG_SEVERITY,
+  type LogExporter,
+  type LogLevel,
+  type LogRecord,
+} from '../core/log-record.js';
 import type { LogProcessor } from './log-processor.js';
 
 export interface BatchLogProcessorOptions extends BatchQueueOptions {

@@ -12,7 +12,7 @@ import {
   formatLogPrettyLine,
   logRecordToJson,
   stringifyLogJson,
-} from './log-format.js';
+} from '../core/log-format.js';
 import { LogOutput, type LogDestination } from './log-output.js';
 import type { LogProcessor } from './log-processor.js';
 import {
@@ -22,7 +22,7 @@ import {
   type LogFields,
   type LogLevel,
   type LogRecord,
-} from './log-record.js';
+} from '../core/log-record.js';
 
 export interface LogPipelineOptions {
   /** The app's resource (service, environment, host), as spans carry it. */

@@ -13,7 +13,7 @@ import { runAndEnd, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type AttributesInput, type Span } from '../core/types.js';
 import { FieldRedactor } from './log-fields.js';
 import { logPipelineFor } from './log-pipeline.js';
-import { toLogError, type LogLevel } from './log-record.js';
+import { toLogError, type LogLevel } from '../core/log-record.js';
 
 /** What identifies a unit of background work: a workflow run, a job, a stage of either. */
 export interface RunOptions {

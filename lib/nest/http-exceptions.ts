@@ -1,7 +1,7 @@
 import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
-import { echoCorrelationId, getRequestState } from './http-request.js';
+import { echoCorrelationId, getRequestState } from '../server/http-request.js';
 
 const RECORDING = Symbol.for('nestjs-tracing.exceptions-handler');
 

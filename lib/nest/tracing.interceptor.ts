@@ -25,9 +25,9 @@ import {
   CORRELATION_ID_ATTRIBUTE,
   getRequestState,
   readCorrelationId,
-} from './http-request.js';
-import { findMessageCarrier, messagingSystem } from './message-carrier.js';
-import type { ResolvedTracingConfig } from './tracing-config.js';
+} from '../server/http-request.js';
+import { findMessageCarrier, messagingSystem } from '../server/message-carrier.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 
 // Nest's own metadata keys, by value: @nestjs/microservices and @nestjs/websockets are
 // optional and must not be imported.

@@ -8,7 +8,7 @@ import {
   Tracer,
   TracingService,
 } from '../../../lib/index.js';
-import { resolveTracingConfig } from '../../../lib/nest/tracing-config.js';
+import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 
 /** Stands in for ClientRMQ (whose constructor needs amqplib): same serializer contract. */
 class ClientRMQ extends ClientProxy {

@@ -1,0 +1,74 @@
+// Who may import whom in lib/ (see ARCHITECTURE.md). `npm run lint:deps` checks it in CI.
+const FEATURES = '(logging|metrics|devtools|genai|instrumentation)';
+/** Files any layer may import: the library's errors and constants, which import nothing above core. */
+const SHARED = '^lib/(tracing\\.errors|tracing\\.constants|tracing\\.internal-constants)\\.ts$';
+
+/** A rule that `from` may import nothing in lib/ but the layers named in `allowed`. */
+function onlyBelow(name, from, allowed, comment) {
+  return {
+    name,
+    comment,
+    severity: 'error',
+    from: { path: from },
+    to: { path: '^lib/', pathNot: [`^lib/(${allowed})/`, SHARED] },
+  };
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Import cycles make load order matter and layers meaningless.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'framework-free-layers',
+      comment: 'core, export, config, server and decorators run without Nest.',
+      severity: 'error',
+      from: { path: '^lib/(core|export|config|server|decorators)/' },
+      to: { path: '@nestjs' },
+    },
+    onlyBelow('core-imports-core', '^lib/core/', 'core', 'core/ is the model and hot path.'),
+    onlyBelow('export-imports-core', '^lib/export/', 'core|export', 'export/ formats and sends.'),
+    onlyBelow(
+      'config-imports-below',
+      '^lib/config/',
+      'core|export|config|interfaces',
+      'config/ turns options into a resolved config.',
+    ),
+    onlyBelow(
+      'server-imports-below',
+      '^lib/server/',
+      'core|config|server',
+      'server/ traces requests without Nest.',
+    ),
+    onlyBelow(
+      'decorators-import-below',
+      '^lib/decorators/',
+      'core|config|decorators',
+      'decorators/ is the @Traced() engine.',
+    ),
+    {
+      name: 'features-stay-apart',
+      comment: 'A feature depends on the contract and the layers below, never on another feature.',
+      severity: 'error',
+      from: { path: `^lib/${FEATURES}/` },
+      to: { path: `^lib/${FEATURES}/`, pathNot: '^lib/$1/' },
+    },
+    {
+      name: 'features-not-on-the-list',
+      comment: 'Only the module assembles the features.',
+      severity: 'error',
+      from: { path: `^lib/${FEATURES}/` },
+      to: { path: '^lib/(tracing\\.features|tracing\\.providers|tracing\\.module)\\.ts$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    exclude: { path: '^(test|bench|sample-app|dist)/' },
+  },
+};
