@@ -4,11 +4,11 @@ import {
   ExportResultCode,
   InMemorySpanExporter,
   SpanKind,
-  Tracer,
   TracingModule,
   TracingService,
   type TracingModuleOptions,
 } from '../../lib/index.js';
+import { Tracer } from '../../lib/export/index.js';
 import { TraceStore } from '../../lib/devtools/trace-store.js';
 import { SpanCollapse } from '../../lib/instrumentation/span-collapse.js';
 import type { LogExporter, LogRecord } from '../../lib/core/log-record.js';

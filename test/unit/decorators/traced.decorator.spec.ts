@@ -2,18 +2,16 @@ import 'reflect-metadata';
 import { firstValueFrom, Observable, of, throwError, timer, map } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearGlobalTracer, setGlobalTracer } from '../../../lib/core/global-tracer.js';
+import { activeContext, SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 import {
-  activeContext,
   InMemorySpanExporter,
-  SimpleSpanProcessor,
   SpanKind,
   SpanStatusCode,
   Traced,
-  Tracer,
-  TRACED_METADATA,
   TracingConfigError,
   type TracedOptions,
 } from '../../../lib/index.js';
+import { TRACED_METADATA } from '../../../lib/tracing.constants.js';
 
 let exporter: InMemorySpanExporter;
 let tracer: Tracer;

@@ -4,12 +4,11 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InMemorySpanExporter,
-  SimpleSpanProcessor,
   SpanKind,
-  Tracer,
   type ReadableSpan,
   type Span,
 } from '../../../lib/index.js';
+import { SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 import { STREAM_ATTRIBUTES, instrumentServerResponse } from '../../../lib/http/index.js';
 import {
   installServerResponseAccounting,
