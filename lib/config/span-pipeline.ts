@@ -1,4 +1,4 @@
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import type { SpanProcessor } from '../core/span-processor.js';
 import type { ExportWrapper } from '../tracing.features.js';

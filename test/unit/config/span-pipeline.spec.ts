@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExporterStats } from '../../../lib/core/batch-span-processor.js';
+import type { ExporterStats } from '../../../lib/core/exporter-stats.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../../../lib/core/multi-span-processor.js';
 import type { SpanProcessor } from '../../../lib/core/span-processor.js';
 import { Tracer } from '../../../lib/core/tracer.js';
