@@ -3,6 +3,9 @@ const FEATURES = '(logging|metrics|devtools|genai|instrumentation)';
 /** Files any layer may import: the library's errors and constants, which import nothing above core. */
 const SHARED = '^lib/(tracing\\.errors|tracing\\.constants|tracing\\.internal-constants)\\.ts$';
 
+/** What a feature implements: its Nest providers and middleware are part of it. */
+const FEATURE_CONTRACT = '^lib/config/tracing-feature\\.ts$';
+
 /** A rule that `from` may import nothing in lib/ but the layers named in `allowed`. */
 function onlyBelow(name, from, allowed, comment) {
   return {
@@ -27,8 +30,17 @@ module.exports = {
       name: 'framework-free-layers',
       comment: 'core, export, config, server and decorators run without Nest.',
       severity: 'error',
-      from: { path: '^lib/(core|export|config|server|decorators)/' },
+      from: { path: '^lib/(core|export|config|server|decorators)/', pathNot: FEATURE_CONTRACT },
       to: { path: '@nestjs' },
+    },
+    {
+      name: 'feature-contract-names-nest-types',
+      comment:
+        "The feature contract (config/) names Nest's Provider and MiddlewareConsumer: as types " +
+        'only, erased at run time, so config/ still runs without Nest.',
+      severity: 'error',
+      from: { path: FEATURE_CONTRACT },
+      to: { path: '@nestjs', dependencyTypesNot: ['type-only'] },
     },
     onlyBelow('core-imports-core', '^lib/core/', 'core', 'core/ is the model and hot path.'),
     onlyBelow('export-imports-core', '^lib/export/', 'core|export', 'export/ formats and sends.'),
