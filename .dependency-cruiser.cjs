@@ -1,6 +1,6 @@
 // Who may import whom in lib/ (see ARCHITECTURE.md). `npm run lint:deps` checks it in CI.
 const FEATURES = '(logging|metrics|devtools|genai|instrumentation)';
-/** Files any layer may import: the library's errors and constants, which import nothing above core. */
+/** Files any layer may import: the library's errors and constants, which import nothing above config. */
 const SHARED = '^lib/(tracing\\.errors|tracing\\.constants|tracing\\.internal-constants)\\.ts$';
 
 /** What a feature implements: its Nest providers and middleware are part of it. */
@@ -42,6 +42,12 @@ module.exports = {
       from: { path: FEATURE_CONTRACT },
       to: { path: '@nestjs', dependencyTypesNot: ['type-only'] },
     },
+    onlyBelow(
+      'shared-imports-below',
+      SHARED,
+      'core|config',
+      'The errors and constants every layer may import stay below the layers importing them.',
+    ),
     onlyBelow('core-imports-core', '^lib/core/', 'core', 'core/ is the model and hot path.'),
     onlyBelow('export-imports-core', '^lib/export/', 'core|export', 'export/ formats and sends.'),
     onlyBelow(
