@@ -170,9 +170,9 @@ function processorFor(
  * One named token per stage of the span pipeline, each resolving to what the features give
  * that stage, in the order of the feature list: the tracer injects the stages by name.
  */
-export const FEATURE_PROCESSORS = Symbol('nestjs-tracing:feature-processors');
-export const FEATURE_EXPORT_PROCESSORS = Symbol('nestjs-tracing:feature-export-processors');
-export const FEATURE_EXPORT_WRAPPERS = Symbol('nestjs-tracing:feature-export-wrappers');
+const FEATURE_PROCESSORS = Symbol('nestjs-tracing:feature-processors');
+const FEATURE_EXPORT_PROCESSORS = Symbol('nestjs-tracing:feature-export-processors');
+const FEATURE_EXPORT_WRAPPERS = Symbol('nestjs-tracing:feature-export-wrappers');
 
 type StageToken = 'processorsToken' | 'exportProcessorsToken' | 'exportWrapperToken';
 
