@@ -1,7 +1,10 @@
 // Who may import whom in lib/ (see ARCHITECTURE.md). `npm run lint:deps` checks it in CI.
 const FEATURES = '(logging|metrics|devtools|genai|instrumentation)';
-/** Files any layer may import: the library's errors and constants, which import nothing above core. */
+/** Files any layer may import: the library's errors and constants, which import nothing above config. */
 const SHARED = '^lib/(tracing\\.errors|tracing\\.constants|tracing\\.internal-constants)\\.ts$';
+
+/** What a feature implements: its Nest providers and middleware are part of it. */
+const FEATURE_CONTRACT = '^lib/config/tracing-feature\\.ts$';
 
 /** A rule that `from` may import nothing in lib/ but the layers named in `allowed`. */
 function onlyBelow(name, from, allowed, comment) {
@@ -27,9 +30,24 @@ module.exports = {
       name: 'framework-free-layers',
       comment: 'core, export, config, server and decorators run without Nest.',
       severity: 'error',
-      from: { path: '^lib/(core|export|config|server|decorators)/' },
+      from: { path: '^lib/(core|export|config|server|decorators)/', pathNot: FEATURE_CONTRACT },
       to: { path: '@nestjs' },
     },
+    {
+      name: 'feature-contract-names-nest-types',
+      comment:
+        "The feature contract (config/) names Nest's Provider and MiddlewareConsumer: as types " +
+        'only, erased at run time, so config/ still runs without Nest.',
+      severity: 'error',
+      from: { path: FEATURE_CONTRACT },
+      to: { path: '@nestjs', dependencyTypesNot: ['type-only'] },
+    },
+    onlyBelow(
+      'shared-imports-below',
+      SHARED,
+      'core|config',
+      'The errors and constants every layer may import stay below the layers importing them.',
+    ),
     onlyBelow('core-imports-core', '^lib/core/', 'core', 'core/ is the model and hot path.'),
     onlyBelow('export-imports-core', '^lib/export/', 'core|export', 'export/ formats and sends.'),
     onlyBelow(

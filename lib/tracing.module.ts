@@ -21,9 +21,14 @@ import { installHttpTracing } from './server/http-platform.js';
 import { recordHttpExceptions } from './nest/http-exceptions.js';
 import { installServerResponseAccounting } from './server/stream-accounting.js';
 import { tracingInterceptorProvider } from './nest/tracing.interceptor.js';
-import { exporterClassProviders, tracingProviders } from './tracing.providers.js';
+import {
+  exporterClassProviders,
+  FEATURE_EXPORTS,
+  FEATURE_PROVIDERS,
+  tracingProviders,
+} from './tracing.providers.js';
 import { TracingService } from './nest/tracing.service.js';
-import { FEATURE_EXPORTS, FEATURE_PROVIDERS, TRACING_FEATURES } from './tracing.features.js';
+import { TRACING_FEATURES } from './tracing.features.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { invalidOption, MESSAGES, TracingConfigError } from './tracing.errors.js';
 import { TRACING_CONFIG } from './tracing.internal-constants.js';

@@ -1,4 +1,4 @@
-import { Logger, type Provider, type Type } from '@nestjs/common';
+import { Logger, type InjectionToken, type Provider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ConsoleSpanExporter } from './export/spans/console-span-exporter.js';
 import { InMemorySpanExporter } from './export/spans/in-memory-span-exporter.js';
@@ -13,6 +13,7 @@ import type { SpanProcessor } from './core/span-processor.js';
 import { Tracer } from './core/tracer.js';
 import type {
   ExporterOption,
+  IgnoredRoute,
   TracingModuleOptions,
 } from './interfaces/tracing-module-options.interface.js';
 import { TRACING_MODULE_OPTIONS } from './tracing.module-definition.js';
@@ -20,13 +21,8 @@ import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { MESSAGES, TracingConfigError } from './tracing.errors.js';
 import { TRACING_CONFIG } from './tracing.internal-constants.js';
 import { createSpanPipeline } from './config/span-pipeline.js';
-import {
-  FEATURE_EXPORT_PROCESSOR_TOKENS,
-  FEATURE_EXPORT_WRAPPER_TOKENS,
-  FEATURE_PROCESSOR_TOKENS,
-  featureIgnoredRoutes,
-  type ExportWrapper,
-} from './tracing.features.js';
+import type { ExportWrapper, TracingFeature } from './config/tracing-feature.js';
+import { TRACING_FEATURES } from './tracing.features.js';
 import {
   isBuiltInExporterClass,
   resolveTracingConfig,
@@ -170,8 +166,48 @@ function processorFor(
   );
 }
 
-const BEFORE_END = FEATURE_PROCESSOR_TOKENS.length;
-const EXPORT_END = BEFORE_END + FEATURE_EXPORT_PROCESSOR_TOKENS.length;
+/**
+ * One named token per stage of the span pipeline, each resolving to what the features give
+ * that stage, in the order of the feature list: the tracer injects the stages by name.
+ */
+const FEATURE_PROCESSORS = Symbol('nestjs-tracing:feature-processors');
+const FEATURE_EXPORT_PROCESSORS = Symbol('nestjs-tracing:feature-export-processors');
+const FEATURE_EXPORT_WRAPPERS = Symbol('nestjs-tracing:feature-export-wrappers');
+
+type StageToken = 'processorsToken' | 'exportProcessorsToken' | 'exportWrapperToken';
+
+/** The tokens the features name for one stage, in list order. */
+function stageTokens(features: readonly TracingFeature[], stage: StageToken): InjectionToken[] {
+  return features.flatMap((f) => (f[stage] === undefined ? [] : [f[stage]]));
+}
+
+const concat = (...lists: SpanProcessor[][]): SpanProcessor[] => lists.flat();
+
+/** The providers of the three stage tokens, gathering what these features give each stage. */
+export function featureStageProviders(features: readonly TracingFeature[]): Provider[] {
+  return [
+    {
+      provide: FEATURE_PROCESSORS,
+      useFactory: concat,
+      inject: stageTokens(features, 'processorsToken'),
+    },
+    {
+      provide: FEATURE_EXPORT_PROCESSORS,
+      useFactory: concat,
+      inject: stageTokens(features, 'exportProcessorsToken'),
+    },
+    {
+      provide: FEATURE_EXPORT_WRAPPERS,
+      useFactory: (...wrappers: ExportWrapper[]) => wrappers,
+      inject: stageTokens(features, 'exportWrapperToken'),
+    },
+  ];
+}
+
+/** The routes the features serve, for `resolveTracingConfig`. */
+function featureIgnoredRoutes(options: Readonly<TracingModuleOptions>): IgnoredRoute[] {
+  return TRACING_FEATURES.flatMap((f) => f.ignoredRoutes?.(options) ?? []);
+}
 
 export const tracingProviders: Provider[] = [
   {
@@ -199,17 +235,16 @@ export const tracingProviders: Provider[] = [
         : [],
     inject: [TRACING_CONFIG, ModuleRef],
   },
+  ...featureStageProviders(TRACING_FEATURES),
   {
     provide: Tracer,
     useFactory: (
       config: ResolvedTracingConfig,
       exporters: SpanExporter[],
-      ...features: unknown[]
+      processors: SpanProcessor[],
+      shipping: SpanProcessor[],
+      exportWrappers: ExportWrapper[],
     ) => {
-      // The features' injections, in the order of the tokens below.
-      const processors = (features.slice(0, BEFORE_END) as SpanProcessor[][]).flat();
-      const shipping = (features.slice(BEFORE_END, EXPORT_END) as SpanProcessor[][]).flat();
-      const exportWrappers = features.slice(EXPORT_END) as ExportWrapper[];
       const exportProcessors = [
         ...shipping,
         ...exporters.map((exporter, i) => processorFor(exporter, config.exporters[i], config)),
@@ -234,9 +269,9 @@ export const tracingProviders: Provider[] = [
     inject: [
       TRACING_CONFIG,
       TRACING_EXPORTERS,
-      ...FEATURE_PROCESSOR_TOKENS,
-      ...FEATURE_EXPORT_PROCESSOR_TOKENS,
-      ...FEATURE_EXPORT_WRAPPER_TOKENS,
+      FEATURE_PROCESSORS,
+      FEATURE_EXPORT_PROCESSORS,
+      FEATURE_EXPORT_WRAPPERS,
     ],
   },
   // The built-in exporters are injectable whether they were named in forRoot or made by
@@ -254,3 +289,10 @@ export const tracingProviders: Provider[] = [
     inject: [TRACING_EXPORTERS],
   },
 ];
+
+/** What the features provide: added to TracingModule, and exported (class and token providers). */
+export const FEATURE_PROVIDERS: Provider[] = TRACING_FEATURES.flatMap((f) => f.providers ?? []);
+
+export const FEATURE_EXPORTS: InjectionToken[] = FEATURE_PROVIDERS.map((p) =>
+  typeof p === 'function' ? p : p.provide,
+);

@@ -1,7 +1,7 @@
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import type { SpanProcessor } from '../core/span-processor.js';
-import type { ExportWrapper } from '../tracing.features.js';
+import type { ExportWrapper } from './tracing-feature.js';
 
 /** The parts of the tracer's processor, in the order spans meet them. */
 export interface SpanPipelineParts {

@@ -11,14 +11,12 @@ import {
   type SamplerName,
 } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
-import {
-  findInvalidBatchOption,
-  type BatchSpanProcessorOptions,
-} from '../core/batch-span-processor.js';
+import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
 import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/types.js';
 import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../export/spans/otlp/otlp-http-exporter.js';
 import { DEFAULT_ZIPKIN_URL } from '../export/spans/zipkin/zipkin-exporter.js';
 import { optionKeys } from './option-keys.js';
+import { findInvalidBatchOption } from './batch-options.js';
 import type {
   BuiltInExporterConfig,
   CorrelationOptions,

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import type { TracingFeature } from '../tracing.features.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { DEVTOOLS_OPTIONS, DEVTOOLS_PROCESSORS } from './devtools.constants.js';

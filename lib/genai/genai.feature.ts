@@ -1,6 +1,6 @@
 import { Tracer } from '../core/tracer.js';
 import type { ResolvedTracingConfig } from '../config/tracing-config.js';
-import type { TracingFeature } from '../tracing.features.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { GenAiPricing, resolveGenAiPricing, setGenAiPricing } from './genai-pricing.js';
 

@@ -1,4 +1,4 @@
-import type { TracingFeature } from '../tracing.features.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { SpanCollapse } from './span-collapse.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { SpanProcessor } from '../core/span-processor.js';
-import type { ExportWrapper } from '../tracing.features.js';
+import type { ExportWrapper } from '../config/tracing-feature.js';
 import {
   CollapsingSpanProcessor,
   type CollapseRules,

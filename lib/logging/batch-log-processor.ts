@@ -1,9 +1,5 @@
-import {
-  BatchQueue,
-  type BatchQueueOptions,
-  type ExporterStats,
-  type FailureReporter,
-} from '../core/batch-queue.js';
+import { BatchQueue, type BatchQueueOptions, type FailureReporter } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import {
   LOG_SEVERITY,
   type LogExporter,

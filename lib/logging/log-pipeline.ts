@@ -1,4 +1,4 @@
-import type { ExporterStats } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { now } from '../core/clock.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { createResource } from '../core/resource.js';

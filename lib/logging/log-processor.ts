@@ -1,4 +1,4 @@
-import type { ExporterStats } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import type { LogRecord } from '../core/log-record.js';
 
 /**

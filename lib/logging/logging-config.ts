@@ -1,4 +1,5 @@
-import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
+import type { BatchQueueOptions } from '../core/batch-queue.js';
+import { findInvalidBatchOption } from '../config/batch-options.js';
 import type { AwsCredentials } from '../export/logs/cloudwatch-log-exporter.js';
 import type { HttpAuth } from '../export/logs/exporter-options.js';
 import { isHttpUrl } from '../export/spans/otlp/otlp-http-exporter.js';

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { Tracer } from '../core/tracer.js';
 import type { SpanProcessor } from '../core/span-processor.js';
 import type { ResolvedTracingConfig } from '../config/tracing-config.js';
-import type { TracingFeature } from '../tracing.features.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { BatchLogProcessor } from './batch-log-processor.js';
 import { LogPipeline, registerLogPipeline } from './log-pipeline.js';

@@ -1,9 +1,5 @@
-import {
-  BatchQueue,
-  type BatchExporter,
-  type ExporterStats,
-  type FailureReporter,
-} from '../core/batch-queue.js';
+import { BatchQueue, type BatchExporter, type FailureReporter } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { spanKindName, spanStatusName } from '../export/spans/console-format.js';
 import type { SpanProcessor } from '../core/span-processor.js';
 import { SpanStatusCode, TraceFlags, type ReadableSpan } from '../core/types.js';

@@ -4,7 +4,7 @@ import {
   type LoggerService,
   type LogLevel as NestLogLevel,
 } from '@nestjs/common';
-import type { ExporterStats } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { createResource } from '../core/resource.js';
 import type { LogDestination } from './log-output.js';
 import { LogPipeline, logPipelineFor, type LogInput } from './log-pipeline.js';

@@ -7,7 +7,7 @@ import type {
   CarrierSetter,
 } from '../core/propagation/text-map-propagator.js';
 import type { SpanExporter } from '../core/span-exporter.js';
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { MultiSpanProcessor } from '../core/multi-span-processor.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import { Tracer, type SpanOptions } from '../core/tracer.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { closestOption, findUnknownOption, optionKeys } from '../../../lib/config/option-keys.js';
-import { findInvalidBatchOption } from '../../../lib/core/batch-queue.js';
+import { findInvalidBatchOption } from '../../../lib/config/batch-options.js';
 
 const OTLP = ['type', 'url', 'protocol', 'headers', 'compression', 'timeoutMs', 'batch'];
 

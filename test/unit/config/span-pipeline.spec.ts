@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ExporterStats } from '../../../lib/core/batch-span-processor.js';
+import type { ExporterStats } from '../../../lib/core/exporter-stats.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../../../lib/core/multi-span-processor.js';
 import type { SpanProcessor } from '../../../lib/core/span-processor.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import type { ReadableSpan } from '../../../lib/core/types.js';
 import { createSpanPipeline } from '../../../lib/config/span-pipeline.js';
-import type { ExportWrapper } from '../../../lib/tracing.features.js';
+import type { ExportWrapper } from '../../../lib/config/tracing-feature.js';
 
 /** A processor that writes down the names of the spans it sees, under its own label. */
 function recording(label: string, log: string[], stats?: Partial<ExporterStats>): SpanProcessor {
