@@ -1,6 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
-import { InMemorySpanExporter, Tracer } from '../../lib/index.js';
+import { InMemorySpanExporter } from '../../lib/index.js';
+import { Tracer } from '../../lib/core/tracer.js';
 import type { SpanProcessor } from '../../lib/core/span-processor.js';
 import type { ExportWrapper, TracingFeature } from '../../lib/config/tracing-feature.js';
 import { TRACING_MODULE_OPTIONS } from '../../lib/tracing.module-definition.js';
