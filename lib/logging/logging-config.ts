@@ -1,7 +1,7 @@
 import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
 import type { AwsCredentials } from '../export/logs/cloudwatch-log-exporter.js';
 import type { HttpAuth } from '../export/logs/exporter-options.js';
-import { isHttpUrl } from '../export/spans/otlp/otlp-http-exporter.js';
+import { isHttpUrl } from '../export/spans/otlp/otlp-http-options.js';
 import { optionKeys } from '../config/option-keys.js';
 import { CloudWatchLogExporter } from '../export/logs/cloudwatch-log-exporter.js';
 import { DatadogLogExporter } from '../export/logs/datadog-log-exporter.js';
