@@ -11,7 +11,7 @@ import {
   type Span,
   type SpanProcessor,
 } from '../../../lib/index.js';
-import type { CollapseRules } from '../../../lib/instrumentation/collapsing-span-processor.js';
+import type { CollapseRules } from '../../../lib/instrumentation/collapse-rules.js';
 import { SpanCollapse } from '../../../lib/instrumentation/span-collapse.js';
 
 const RULES: CollapseRules = {
