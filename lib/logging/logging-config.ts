@@ -1,5 +1,5 @@
 import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
-import type { AwsCredentials } from '../export/logs/cloudwatch-log-exporter.js';
+import type { AwsCredentials } from '../export/logs/cloudwatch-logs-api.js';
 import type { HttpAuth } from '../export/logs/exporter-options.js';
 import { isHttpUrl } from '../export/spans/otlp/otlp-http-options.js';
 import { optionKeys } from '../config/option-keys.js';
