@@ -112,7 +112,7 @@ export type {
   GenAiUsage,
   GenAiUsageReader,
   TracedGenAiOptions,
-} from './genai/genai-call.interface.js';
+} from './core/genai-call.interface.js';
 export type { GenAiModelPrice, GenAiOptions } from './genai/genai-options.interface.js';
 
 // Devtools: the trace viewer

@@ -13,7 +13,7 @@ import {
 import type { SpanExporter } from '../core/span-exporter.js';
 import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
 import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/types.js';
-import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../export/spans/otlp/otlp-http-exporter.js';
+import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../export/spans/otlp/otlp-http-options.js';
 import { DEFAULT_ZIPKIN_URL } from '../export/spans/zipkin/zipkin-exporter.js';
 import { optionKeys } from './option-keys.js';
 import { findInvalidBatchOption } from './batch-options.js';

@@ -5,7 +5,7 @@ import { parseTraceparent } from '../core/propagation/w3c-trace-context-propagat
 import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
 import { SpanKind, type SpanContext } from '../core/types.js';
-import { wrapMethod } from '../decorators/traced.decorator.js';
+import { wrapMethod } from '../decorators/traced-method.js';
 import type { TracingService } from '../nest/tracing.service.js';
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
 import type { ConsoleSpanExporterOptions } from '../export/spans/console-span-exporter.js';
 import type { FileSpanExporterOptions } from '../export/spans/file-span-exporter.js';
-import type { OtlpHttpExporterOptions } from '../export/spans/otlp/otlp-http-exporter.js';
+import type { OtlpHttpExporterOptions } from '../export/spans/otlp/otlp-http-options.js';
 import type { ZipkinExporterOptions } from '../export/spans/zipkin/zipkin-exporter.js';
 import type { InMemorySpanExporterOptions } from '../export/spans/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';

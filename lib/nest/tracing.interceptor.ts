@@ -10,15 +10,10 @@ import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Baggage } from '../core/baggage.js';
-import type { ErrorPolicy } from '../core/error-policy.js';
-import {
-  currentContext,
-  ROOT_CONTEXT,
-  runWithContext,
-  type TraceContext,
-} from '../core/trace-context.js';
+import { currentContext, ROOT_CONTEXT, runWithContext } from '../core/trace-context.js';
 import { Tracer } from '../core/tracer.js';
-import { SpanKind, type Span } from '../core/types.js';
+import { SpanKind } from '../core/types.js';
+import { observeInSpan } from '../decorators/span-observable.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import {
   beginHttpRequest,
@@ -157,37 +152,13 @@ export class TracingInterceptor implements NestInterceptor {
       span.spanContext().traceId;
     span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
     const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-    return runUnit(ctx, next, span, this.tracer.errorPolicy);
-  }
-}
-
-/** Subscribes to the handler inside `ctx`; records an error; ends the span. */
-function runUnit(
-  ctx: TraceContext,
-  next: CallHandler,
-  span: Span,
-  errors: ErrorPolicy,
-): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => {
-    const subscription = runWithContext(ctx, () =>
-      next.handle().subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => {
-          errors.record(span, error);
-          span.end();
-          subscriber.error(error);
-        },
-        complete: () => {
-          span.end();
-          subscriber.complete();
-        },
-      }),
+    const scope = { span, context: ctx };
+    return observeInSpan(
+      () => next.handle(),
+      () => scope,
+      this.tracer.errorPolicy,
     );
-    return () => {
-      subscription.unsubscribe();
-      span.end();
-    };
-  });
+  }
 }
 
 function rawResponse(res: unknown): ServerResponse {

@@ -10,14 +10,16 @@ import {
   type CloudWatchLimits,
   type CloudWatchLogEvent,
 } from './cloudwatch-log-format.js';
+import {
+  CloudWatchLogsApi,
+  isResourceNotFound,
+  loadCloudWatchSdk,
+  putLogEventsFailure,
+  type AwsCredentials,
+  type CloudWatchSdkLoader,
+  type RejectedLogEventsInfo,
+} from './cloudwatch-logs-api.js';
 import { checkOptions, optionError, optionalString, validateUrl } from './exporter-options.js';
-
-/** Static AWS credentials; by default the SDK's standard chain finds them. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 export interface CloudWatchLogExporterOptions {
   /** The log group, e.g. `/nestjs/orders`. Created when missing (see `createMissing`). */
@@ -41,58 +43,16 @@ export interface CloudWatchLogExporterOptions {
   onRejected?: (message: string) => void;
 }
 
-/** The part of `@aws-sdk/client-cloudwatch-logs` this exporter uses. */
-interface CloudWatchLogsSdk {
-  CloudWatchLogsClient: new (config: Record<string, unknown>) => CloudWatchLogsClientLike;
-  PutLogEventsCommand: new (input: {
-    logGroupName: string;
-    logStreamName: string;
-    logEvents: CloudWatchLogEvent[];
-  }) => object;
-  CreateLogGroupCommand: new (input: { logGroupName: string }) => object;
-  CreateLogStreamCommand: new (input: { logGroupName: string; logStreamName: string }) => object;
-}
-
-interface CloudWatchLogsClientLike {
-  send(command: object): Promise<unknown>;
-  destroy(): void;
-  config: { region: () => Promise<string> };
-}
-
-interface PutLogEventsOutput {
-  rejectedLogEventsInfo?: {
-    tooNewLogEventStartIndex?: number;
-    tooOldLogEventEndIndex?: number;
-    expiredLogEventEndIndex?: number;
-  };
-}
-
-/** Loads the SDK; a parameter so tests can stand in for a missing package. */
-export type CloudWatchSdkLoader = () => Promise<unknown>;
-
-export const CLOUDWATCH_SDK_PACKAGE = '@aws-sdk/client-cloudwatch-logs';
 const OWNER = 'CloudWatchLogExporter';
 // Group and stream names allow [^:*] and at most 512 characters.
 const NAME = /^[^:*]{1,512}$/;
-const RETRYABLE_ERRORS = new Set([
-  'ThrottlingException',
-  'ServiceUnavailableException',
-  'InternalFailure',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'LimitExceededException',
-]);
-const FINAL_ERRORS = new Set(['CredentialsProviderError', 'UnrecognizedClientException']);
-
-const loadSdkPackage: CloudWatchSdkLoader = () => import('@aws-sdk/client-cloudwatch-logs');
 
 /**
  * Ships log records to AWS CloudWatch Logs with PutLogEvents, through the AWS SDK's
- * CloudWatch Logs client, so requests are signed with SigV4 from the standard
- * credential chain. The SDK is an optional peer dependency, loaded on first use. Events
- * are sorted by time and split by the API's count, size and 24-hour limits; a missing
- * group or stream is created and the batch sent again.
+ * CloudWatch Logs client (CloudWatchLogsApi), so requests are signed with SigV4 from the
+ * standard credential chain. The SDK is an optional peer dependency, loaded on first use.
+ * Events are sorted by time and split by the API's count, size and 24-hour limits; a
+ * missing group or stream is created and the batch sent again.
  */
 export class CloudWatchLogExporter implements LogExporter {
   readonly logGroupName: string;
@@ -101,13 +61,12 @@ export class CloudWatchLogExporter implements LogExporter {
   private readonly limits: CloudWatchLimits;
   private readonly delivery = new ChunkedDelivery<CloudWatchLogEvent[]>();
   private readonly requests = new InFlightRequests(OWNER);
-  private started:
-    Promise<{ sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike }> | undefined;
+  private started: Promise<CloudWatchLogsApi> | undefined;
   private rejected = 0;
 
   constructor(
     options: CloudWatchLogExporterOptions,
-    private readonly loadSdk: CloudWatchSdkLoader = loadSdkPackage,
+    private readonly loadSdk: CloudWatchSdkLoader = loadCloudWatchSdk,
     limits: Partial<CloudWatchLimits> = {},
   ) {
     checkOptions(OWNER, options);
@@ -167,7 +126,7 @@ export class CloudWatchLogExporter implements LogExporter {
    * can be found. TracingModule awaits it at start-up so such a mistake is seen at once.
    */
   async start(): Promise<void> {
-    await this.client();
+    await this.api();
   }
 
   export(records: readonly LogRecord[]): Promise<ExportResult> {
@@ -184,49 +143,18 @@ export class CloudWatchLogExporter implements LogExporter {
   async shutdown(): Promise<void> {
     await this.requests.stop();
     const started = await this.started?.catch(() => undefined);
-    started?.client.destroy();
+    started?.destroy();
   }
 
-  private client(): Promise<{ sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike }> {
-    this.started ??= this.create();
+  private api(): Promise<CloudWatchLogsApi> {
+    this.started ??= CloudWatchLogsApi.open(this.loadSdk, this.options);
     return this.started;
   }
 
-  private async create(): Promise<{ sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike }> {
-    let loaded: unknown;
-    try {
-      loaded = await this.loadSdk();
-    } catch (error) {
-      throw new Error(
-        `${OWNER} needs the optional peer dependency ${CLOUDWATCH_SDK_PACKAGE}, which could not be loaded (${messageOf(error)}). Install it: npm install ${CLOUDWATCH_SDK_PACKAGE}`,
-        { cause: error },
-      );
-    }
-    const sdk = toSdk(loaded);
-    const { region, endpoint, credentials, clientConfig } = this.options;
-    const client = new sdk.CloudWatchLogsClient({
-      maxAttempts: 1,
-      ...clientConfig,
-      ...(region !== undefined ? { region } : {}),
-      ...(endpoint !== undefined ? { endpoint } : {}),
-      ...(credentials !== undefined ? { credentials } : {}),
-    });
-    try {
-      await client.config.region();
-    } catch (error) {
-      client.destroy();
-      throw new Error(
-        `${OWNER}: no AWS region: set option "region" or AWS_REGION (${messageOf(error)})`,
-        { cause: error },
-      );
-    }
-    return { sdk, client };
-  }
-
   private async send(records: readonly LogRecord[]): Promise<ExportResult> {
-    let started: { sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike };
+    let api: CloudWatchLogsApi;
     try {
-      started = await this.client();
+      api = await this.api();
     } catch (error) {
       return { code: ExportResultCode.FAILED, error: toError(error) };
     }
@@ -234,53 +162,39 @@ export class CloudWatchLogExporter implements LogExporter {
       toCloudWatchLogEvents(records, this.limits),
       this.limits,
     );
-    return this.delivery.deliver(records, batches, (events) => this.put(started, events));
+    return this.delivery.deliver(records, batches, (events) => this.put(api, events));
   }
 
   private async put(
-    { sdk, client }: { sdk: CloudWatchLogsSdk; client: CloudWatchLogsClientLike },
+    api: CloudWatchLogsApi,
     logEvents: CloudWatchLogEvent[],
   ): Promise<ExportResult> {
-    const input = { logGroupName: this.logGroupName, logStreamName: this.logStreamName, logEvents };
     try {
       try {
-        this.noteRejected(
-          (await client.send(new sdk.PutLogEventsCommand(input))) as PutLogEventsOutput,
-        );
+        this.noteRejected(await api.putLogEvents(this.logGroupName, this.logStreamName, logEvents));
       } catch (error) {
-        if (
-          errorName(error) !== 'ResourceNotFoundException' ||
-          this.options.createMissing === false
-        ) {
-          throw error;
-        }
-        await this.createGroupAndStream(sdk, client);
-        this.noteRejected(
-          (await client.send(new sdk.PutLogEventsCommand(input))) as PutLogEventsOutput,
-        );
+        if (!isResourceNotFound(error) || this.options.createMissing === false) throw error;
+        await this.createGroupAndStream(api);
+        this.noteRejected(await api.putLogEvents(this.logGroupName, this.logStreamName, logEvents));
       }
       return SUCCESS;
     } catch (error) {
-      return failure(error, this.logGroupName, this.logStreamName);
+      return putLogEventsFailure(error, this.logGroupName, this.logStreamName);
     }
   }
 
   /** The stream first (the usual case: the group exists); the group too when that fails. */
-  private async createGroupAndStream(sdk: CloudWatchLogsSdk, client: CloudWatchLogsClientLike) {
-    const stream = { logGroupName: this.logGroupName, logStreamName: this.logStreamName };
+  private async createGroupAndStream(api: CloudWatchLogsApi): Promise<void> {
     try {
-      await ignoreExisting(client.send(new sdk.CreateLogStreamCommand(stream)));
+      await api.createLogStream(this.logGroupName, this.logStreamName);
     } catch (error) {
-      if (errorName(error) !== 'ResourceNotFoundException') throw error;
-      await ignoreExisting(
-        client.send(new sdk.CreateLogGroupCommand({ logGroupName: this.logGroupName })),
-      );
-      await ignoreExisting(client.send(new sdk.CreateLogStreamCommand(stream)));
+      if (!isResourceNotFound(error)) throw error;
+      await api.createLogGroup(this.logGroupName);
+      await api.createLogStream(this.logGroupName, this.logStreamName);
     }
   }
 
-  private noteRejected(output: PutLogEventsOutput | undefined): void {
-    const info = output?.rejectedLogEventsInfo;
+  private noteRejected(info: RejectedLogEventsInfo | undefined): void {
     if (info === undefined) return;
     const parts: string[] = [];
     if (info.tooOldLogEventEndIndex !== undefined)
@@ -301,64 +215,6 @@ export class CloudWatchLogExporter implements LogExporter {
   }
 }
 
-function toSdk(loaded: unknown): CloudWatchLogsSdk {
-  const mod = loaded as Partial<CloudWatchLogsSdk> & { default?: Partial<CloudWatchLogsSdk> };
-  // Node exposes a CommonJS package's exports on `default`, and usually by name too.
-  const sdk = typeof mod.CloudWatchLogsClient === 'function' ? mod : mod.default;
-  if (
-    sdk === undefined ||
-    typeof sdk.CloudWatchLogsClient !== 'function' ||
-    typeof sdk.PutLogEventsCommand !== 'function'
-  ) {
-    throw new Error(`${OWNER}: ${CLOUDWATCH_SDK_PACKAGE} does not export CloudWatchLogsClient`);
-  }
-  return sdk as CloudWatchLogsSdk;
-}
-
-async function ignoreExisting(request: Promise<unknown>): Promise<void> {
-  try {
-    await request;
-  } catch (error) {
-    // Another instance created it between our calls.
-    if (errorName(error) !== 'ResourceAlreadyExistsException') throw error;
-  }
-}
-
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null
-    ? (error as { name?: string }).name
-    : undefined;
-}
-
-function failure(error: unknown, group: string, stream: string): ExportResult {
-  const e = error as {
-    name?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-  };
-  const status = e?.$metadata?.httpStatusCode;
-  const name = e?.name ?? 'Error';
-  const retryable =
-    !FINAL_ERRORS.has(name) &&
-    (e?.$retryable !== undefined ||
-      RETRYABLE_ERRORS.has(name) ||
-      status === undefined ||
-      status === 429 ||
-      status >= 500);
-  return {
-    code: ExportResultCode.FAILED,
-    retryable,
-    error: new Error(
-      `${OWNER}: PutLogEvents to ${group}/${stream} failed: ${status !== undefined ? `HTTP ${status} ` : ''}${name}: ${messageOf(error)}`,
-      { cause: error },
-    ),
-  };
-}
-
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

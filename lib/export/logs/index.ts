@@ -1,11 +1,13 @@
 export { ChunkedDelivery } from './chunked-delivery.js';
 export {
   CloudWatchLogExporter,
+  type CloudWatchLogExporterOptions,
+} from './cloudwatch-log-exporter.js';
+export {
   CLOUDWATCH_SDK_PACKAGE,
   type AwsCredentials,
-  type CloudWatchLogExporterOptions,
   type CloudWatchSdkLoader,
-} from './cloudwatch-log-exporter.js';
+} from './cloudwatch-logs-api.js';
 export {
   CLOUDWATCH_LIMITS,
   splitCloudWatchBatches,

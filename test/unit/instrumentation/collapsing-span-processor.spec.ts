@@ -13,7 +13,7 @@ import {
   runWithContext,
   type SpanProcessor,
 } from '../../../lib/export/index.js';
-import type { CollapseRules } from '../../../lib/instrumentation/collapsing-span-processor.js';
+import type { CollapseRules } from '../../../lib/instrumentation/collapse-rules.js';
 import { SpanCollapse } from '../../../lib/instrumentation/span-collapse.js';
 
 const RULES: CollapseRules = {

@@ -13,7 +13,7 @@ import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js'
 import { activeContext, runWithContext } from '../../../lib/core/trace-context.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import { TraceFlags } from '../../../lib/core/types.js';
-import { wrapMethod } from '../../../lib/decorators/traced.decorator.js';
+import { wrapMethod } from '../../../lib/decorators/traced-method.js';
 
 const resource = { attributes: { 'service.name': 'unsampled' } };
 
