@@ -7,6 +7,7 @@ import {
   type StreamKind,
   type StreamOutcome,
 } from '../server/stream-figures.js';
+import { interceptPush } from '../server/node-patches.js';
 
 // The client side of stream accounting: a `responseType: 'stream'` body TracedHttpService hands over.
 
@@ -49,23 +50,16 @@ export function trackReadable(
       capture(chunk);
     }
   }
-  // Readable#push is how every source (the HTTP parser, zlib, Readable.from) hands data
-  // over: counting there adds no listener, so it never switches the stream to flowing.
-  const ownPush = Object.hasOwn(stream, 'push');
-  const push = stream.push;
-  stream.push = function countingPush(this: Readable, chunk: unknown, encoding?: BufferEncoding) {
-    if (chunk !== null && chunk !== undefined) {
-      counter.count(chunk, encoding);
-      capture(chunk, encoding);
-    }
-    return push.call(this, chunk, encoding);
-  };
+  // Counted as the source pushes: no listener, so the stream never switches to flowing.
+  const restorePush = interceptPush(stream, (chunk, encoding) => {
+    counter.count(chunk, encoding);
+    capture(chunk, encoding);
+  });
   let done = false;
   const finish = (): void => {
     if (done) return;
     done = true;
-    if (ownPush) stream.push = push;
-    else delete (stream as { push?: unknown }).push;
+    restorePush();
     const errored = stream.errored ?? undefined;
     const outcome: StreamOutcome = errored
       ? 'errored'

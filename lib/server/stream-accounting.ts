@@ -9,6 +9,11 @@ import {
   streamKind,
   type StreamOutcome,
 } from './stream-figures.js';
+import {
+  patchServerResponseWrites,
+  renderedHead,
+  type ResponseWriteObserver,
+} from './node-patches.js';
 
 // The server side of stream accounting: no axios and no Nest (lib/http/stream-tracking.ts is
 // the client side).
@@ -16,8 +21,6 @@ import {
 const RESPONSE_STREAM = Symbol.for('nestjs-tracing.response-stream');
 
 type InstrumentedResponse = ServerResponse & { [RESPONSE_STREAM]?: true };
-/** Node's rendered response head: the only record of headers passed to writeHead() directly. */
-const RENDERED_HEAD = '_header';
 
 /**
  * Records stream figures on a server span when its response turns out to be streamed:
@@ -80,40 +83,27 @@ export interface ResponseStreamSlot {
   responseStream?: StreamCounter;
 }
 
-const ACCOUNTING = Symbol.for('nestjs-tracing.response-accounting');
-
-type Writer = (this: ServerResponse, ...args: unknown[]) => unknown;
-
 /**
  * The server side of stream accounting for requests the library traces, without
  * touching each response: `write` and `end` of `ServerResponse.prototype` are wrapped
- * once per process and find the request's span through `res.req`. A response sent in
- * one `end()` pays a property lookup; the first `write()` starts counting as
- * `instrumentServerResponse` does. Replacing `res.write` on every response instead cost
- * Fastify about a tenth of its throughput (bench/README.md).
+ * once per process (node-patches.ts) and find the request's span through `res.req`. A
+ * response sent in one `end()` pays a property lookup; the first `write()` starts
+ * counting as `instrumentServerResponse` does.
  */
 export function installServerResponseAccounting(): void {
-  const proto = ServerResponse.prototype as unknown as {
-    write: Writer;
-    end: Writer;
-    [ACCOUNTING]?: true;
-  };
-  if (proto[ACCOUNTING]) return;
-  proto[ACCOUNTING] = true;
-  const write = proto.write;
-  const end = proto.end;
-  proto.write = function accountedWrite(this: ServerResponse) {
-    const slot = slotOf(this);
-    if (slot !== undefined) countChunk(slot, this, arguments[0], arguments[1]);
-    return write.apply(this, arguments as unknown as unknown[]);
-  };
-  proto.end = function accountedEnd(this: ServerResponse) {
-    const counter = slotOf(this)?.responseStream;
-    const chunk: unknown = arguments[0];
-    if (counter !== undefined && typeof chunk !== 'function') counter.count(chunk, arguments[1]);
-    return end.apply(this, arguments as unknown as unknown[]);
-  };
+  patchServerResponseWrites(RESPONSE_ACCOUNTING);
 }
+
+const RESPONSE_ACCOUNTING: ResponseWriteObserver = {
+  write(res, chunk, encoding) {
+    const slot = slotOf(res);
+    if (slot !== undefined) countChunk(slot, res, chunk, encoding);
+  },
+  end(res, chunk, encoding) {
+    const counter = slotOf(res)?.responseStream;
+    if (counter !== undefined && typeof chunk !== 'function') counter.count(chunk, encoding);
+  },
+};
 
 function slotOf(res: ServerResponse): ResponseStreamSlot | undefined {
   return (res.req as (IncomingMessage & { [REQUEST_STATE]?: ResponseStreamSlot }) | undefined)?.[
@@ -141,8 +131,8 @@ function countChunk(
 function headerOf(res: InstrumentedResponse, name: string): string | undefined {
   const value = res.getHeader(name);
   if (value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
-  const head = (res as unknown as Record<string, unknown>)[RENDERED_HEAD];
-  if (typeof head !== 'string') return undefined;
+  const head = renderedHead(res);
+  if (head === undefined) return undefined;
   const match = new RegExp(`\\r\\n${name}:[ \\t]*([^\\r\\n]*)`, 'i').exec(head);
   return match?.[1];
 }

@@ -1,6 +1,7 @@
-import { createServer, get, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fetchText } from '../../fixtures/fetch-text.js';
 import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
@@ -26,17 +27,6 @@ function tracer(): { tracer: Tracer; exporter: InMemorySpanExporter } {
       resource: { attributes: {} },
     }),
   };
-}
-
-function fetchText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve(text));
-    }).once('error', reject);
-  });
 }
 
 async function onlySpan(exporter: InMemorySpanExporter): Promise<ReadableSpan> {
