@@ -12,12 +12,8 @@ import type {
 import { scrubSecrets, type RedactedUrl } from '../core/redaction/redaction.js';
 import { cutUtf8 } from '../core/redaction/redaction-text.js';
 import type { HttpRequestRecords } from './request-records.js';
-import {
-  setStreamAttributes,
-  streamKind,
-  trackReadable,
-  type TrackedReadable,
-} from '../server/stream-accounting.js';
+import { setStreamAttributes, streamKind } from '../server/stream-figures.js';
+import { trackReadable, type TrackedReadable } from './stream-tracking.js';
 import { RECORD_ATTRIBUTES } from './traced-http.constants.js';
 
 /** Header attributes per direction, so headers never crowd other attributes out of the span's limit. */

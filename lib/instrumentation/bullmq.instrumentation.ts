@@ -133,6 +133,7 @@ function define(target: object, key: string, original: AnyFunction, traced: AnyF
     return traced.apply(this, arguments as unknown as unknown[]);
   };
   Object.defineProperty(wrapper, 'name', { value: key, configurable: true });
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(target, key, {
     value: wrapper,
     writable: true,
@@ -190,6 +191,7 @@ export function instrumentProcessorDecorator(
   serviceFor: ServiceLookup,
 ): void {
   const decorate = decorator.decorate;
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(decorator, 'decorate', {
     value: function (this: unknown, processor: AnyFunction): AnyFunction {
       return traceJobs(decorate.call(this, processor), serviceFor);

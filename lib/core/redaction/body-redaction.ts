@@ -8,7 +8,7 @@ import {
   setOwn,
   utf8Boundary,
 } from './redaction-text.js';
-import { REDACTED } from '../../http/traced-http.constants.js';
+import { REDACTED } from './redaction-marks.js';
 
 /** A body as it may be recorded. */
 export interface CapturedBody {

@@ -1,10 +1,10 @@
 import { isSecretName } from '../secret-names.js';
 import { BodyRedactor, type CapturedBody } from './body-redaction.js';
 import { decode, redactPairs, secretParts, setOwn } from './redaction-text.js';
-import { REDACTED, REDACTED_URL_PART } from '../../http/traced-http.constants.js';
+import { REDACTED, REDACTED_URL_PART } from './redaction-marks.js';
 
 // Shared with lib/logging, which redacts log fields by the same rules.
-export { REDACTED, REDACTED_URL_PART } from '../../http/traced-http.constants.js';
+export { REDACTED, REDACTED_URL_PART } from './redaction-marks.js';
 export { cutUtf8 } from './redaction-text.js';
 export type { CapturedBody } from './body-redaction.js';
 

@@ -1,7 +1,7 @@
-import { createServer, get, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fetchText } from '../../fixtures/fetch-text.js';
 import {
   InMemorySpanExporter,
   SpanKind,
@@ -12,11 +12,9 @@ import { SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 import { STREAM_ATTRIBUTES, instrumentServerResponse } from '../../../lib/http/index.js';
 import {
   installServerResponseAccounting,
-  streamKind,
-  trackReadable,
   type ResponseStreamSlot,
-  type TrackedReadable,
 } from '../../../lib/server/stream-accounting.js';
+import { streamKind } from '../../../lib/server/stream-figures.js';
 import { REQUEST_STATE } from '../../../lib/tracing.internal-constants.js';
 
 function tracer(): { tracer: Tracer; exporter: InMemorySpanExporter } {
@@ -28,90 +26,6 @@ function tracer(): { tracer: Tracer; exporter: InMemorySpanExporter } {
       resource: { attributes: {} },
     }),
   };
-}
-
-function tracked(stream: Readable, captureBytes = 0): Promise<TrackedReadable> {
-  return new Promise((resolve) =>
-    trackReadable(stream, 'chunked', performance.now(), captureBytes, resolve),
-  );
-}
-
-describe('trackReadable', () => {
-  it('counts chunks and bytes without reading the stream itself', async () => {
-    const stream = new PassThrough();
-    const done = tracked(stream, 5);
-    stream.write('hello ');
-    stream.write('world');
-    stream.end();
-    // Nothing has consumed it: still paused, nothing counted as done.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(stream.readableFlowing).toBeNull();
-    let text = '';
-    for await (const chunk of stream) text += String(chunk);
-    const result = await done;
-    expect(text).toBe('hello world');
-    expect(result.figures).toMatchObject({
-      kind: 'chunked',
-      chunks: 2,
-      bytes: 11,
-      outcome: 'completed',
-    });
-    expect(result.figures.timeToFirstByteMs).toBeGreaterThanOrEqual(0);
-    expect(result.captured?.toString()).toBe('hello');
-  });
-
-  it('counts what was already buffered when tracking began', async () => {
-    const stream = new PassThrough();
-    stream.write('early');
-    const done = tracked(stream);
-    stream.end('late');
-    stream.resume();
-    expect((await done).figures).toMatchObject({ chunks: 2, bytes: 9 });
-  });
-
-  it('reports a destroyed stream as aborted and a failed one as errored, keeping error handling to the consumer', async () => {
-    const aborted = new PassThrough();
-    const abortedDone = tracked(aborted);
-    aborted.write('x');
-    aborted.destroy();
-    expect((await abortedDone).figures.outcome).toBe('aborted');
-
-    const failing = new PassThrough();
-    const failedDone = tracked(failing);
-    expect(failing.listenerCount('error')).toBe(0);
-    failing.on('error', () => undefined); // the consumer's own handler
-    failing.destroy(new Error('reset'));
-    const failed = await failedDone;
-    expect(failed.figures.outcome).toBe('errored');
-    expect(failed.error?.message).toBe('reset');
-  });
-
-  it('restores the stream push method once done', async () => {
-    const stream = new PassThrough();
-    const done = tracked(stream);
-    expect(Object.hasOwn(stream, 'push')).toBe(true);
-    stream.end();
-    stream.resume();
-    await done;
-    expect(Object.hasOwn(stream, 'push')).toBe(false);
-  });
-
-  it('names the kind from the content type and length', () => {
-    expect(streamKind('text/event-stream; charset=utf-8', undefined)).toBe('sse');
-    expect(streamKind('application/json', undefined)).toBe('chunked');
-    expect(streamKind('application/octet-stream', '10')).toBe('stream');
-  });
-});
-
-function fetchText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve(text));
-    }).once('error', reject);
-  });
 }
 
 async function onlySpan(exporter: InMemorySpanExporter): Promise<ReadableSpan> {
@@ -141,6 +55,14 @@ async function serveInstrumented(
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exporter };
 }
+describe('streamKind', () => {
+  it('names the kind from the content type and length', () => {
+    expect(streamKind('text/event-stream; charset=utf-8', undefined)).toBe('sse');
+    expect(streamKind('application/json', undefined)).toBe('chunked');
+    expect(streamKind('application/octet-stream', '10')).toBe('stream');
+  });
+});
+
 describe('instrumentServerResponse', () => {
   it('records SSE figures when the response is written in events, before the span ends', async () => {
     const { url, exporter } = await serveInstrumented((res) => {

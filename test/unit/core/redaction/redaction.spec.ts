@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor, scrubSecrets } from '../../../../lib/core/redaction/redaction.js';
 import { cutUtf8 } from '../../../../lib/core/redaction/redaction-text.js';
-import { REDACTED } from '../../../../lib/http/traced-http.constants.js';
+import { REDACTED } from '../../../../lib/core/redaction/redaction-marks.js';
 
 describe('Redactor headers', () => {
   const redactor = new Redactor({ headers: ['X-Tenant-Secret-Id', 'x-internal'] });
