@@ -1,4 +1,5 @@
 import { findUnknownOption } from './config/option-keys.js';
+import { describeValue } from './core/describe-value.js';
 
 /** A misconfiguration found at start-up; the message names the option and what was expected. */
 export class TracingConfigError extends Error {
@@ -7,7 +8,7 @@ export class TracingConfigError extends Error {
 
 export function invalidOption(option: string, expected: string, got: unknown): TracingConfigError {
   return new TracingConfigError(
-    `TracingModule: option "${option}" must be ${expected}; got ${describe(got)}.`,
+    `TracingModule: option "${option}" must be ${expected}; got ${describeValue(got)}.`,
   );
 }
 
@@ -23,15 +24,6 @@ export function rejectUnknownOptions(
 ): void {
   const problem = findUnknownOption(value, path, known);
   if (problem !== undefined) throw new TracingConfigError(`${owner}: ${problem}.`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`;
-  return String(value);
 }
 
 export const MESSAGES = {
