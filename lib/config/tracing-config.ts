@@ -34,6 +34,7 @@ import {
   rejectUnknownOptions,
   TracingConfigError,
 } from '../tracing.errors.js';
+import { isHttpToken } from '../core/http-token.js';
 
 /** Options after defaults and OTEL_* variables: what the rest of the module reads. */
 export interface ResolvedTracingConfig {
@@ -89,8 +90,6 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   logging: true,
   errors: true,
 });
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /**
  * Validates options (throwing on the first bad one) and merges in OTEL_* variables.
@@ -422,16 +421,13 @@ function resolveCorrelation(options: TracingModuleOptions) {
     throw invalidOption('correlation.requestHeaders', 'an array of header names', requestHeaders);
   }
   const lowered = requestHeaders.map((h, i) => {
-    if (typeof h !== 'string' || !HEADER_NAME.test(h.toLowerCase())) {
+    if (typeof h !== 'string' || !isHttpToken(h)) {
       throw invalidOption(`correlation.requestHeaders[${i}]`, 'a header name', h);
     }
     return h.toLowerCase();
   });
   const response = c.responseHeader ?? 'x-correlation-id';
-  if (
-    response !== false &&
-    (typeof response !== 'string' || !HEADER_NAME.test(response.toLowerCase()))
-  ) {
+  if (response !== false && (typeof response !== 'string' || !isHttpToken(response))) {
     throw invalidOption('correlation.responseHeader', 'a header name or false', response);
   }
   if (c.generate !== undefined && typeof c.generate !== 'function') {

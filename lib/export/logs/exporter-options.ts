@@ -4,8 +4,8 @@
  */
 
 import { describeValue } from '../../core/describe-value.js';
+import { isHttpToken } from '../../core/http-token.js';
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Node accepts in a header value; anything else would make the request throw later.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point
 const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
@@ -60,7 +60,7 @@ export function validateHeaders(owner: string, value: unknown): Record<string, s
 }
 
 function checkHeader(owner: string, option: string, name: unknown, value: unknown): void {
-  if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
+  if (typeof name !== 'string' || !isHttpToken(name)) {
     throw new Error(
       `${owner}: option "${option}" has an invalid header name ${describeValue(name)}`,
     );

@@ -7,6 +7,8 @@ import { runJob } from '../../../lib/logging/run-context.js';
 import type { RunOptions } from '../../../lib/logging/run-context.js';
 import { invalidOption } from '../../../lib/tracing.errors.js';
 
+function namedFn(): void {}
+
 function messageOf(fn: () => unknown): string {
   try {
     fn();
@@ -24,7 +26,7 @@ describe('describeValue', () => {
     [null, 'null'],
     [[1, 2], 'an array'],
     [{ token: 'secret', name: 'x' }, 'an object with keys [token, name]'],
-    [function namedFn() {}, 'function namedFn'],
+    [namedFn, 'function namedFn'],
     [() => {}, 'function (anonymous)'],
   ])('describes %o as %s, never showing an object’s values', (value, expected) => {
     expect(describeValue(value)).toBe(expected);

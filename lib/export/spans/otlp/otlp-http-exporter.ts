@@ -9,6 +9,7 @@ import { HttpSender } from '../http-sender.js';
 import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeOtlpJson } from './otlp-json-encoder.js';
 import { encodeOtlpProtobuf } from './otlp-protobuf-encoder.js';
+import { isHttpToken } from '../../../core/http-token.js';
 
 export type OtlpHttpProtocol = 'http/json' | 'http/protobuf';
 export type OtlpCompression = 'gzip' | 'none';
@@ -67,8 +68,6 @@ const CONTENT_TYPES: Readonly<Record<OtlpHttpProtocol, string>> = {
 };
 const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
 const COMPRESSIONS: readonly string[] = ['gzip', 'none'];
-/** RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
 // Control characters other than tab would split or corrupt the request.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
@@ -296,7 +295,7 @@ function parseHeaders(
     }
     if (
       decoded === undefined ||
-      !HEADER_NAME.test(name) ||
+      !isHttpToken(name) ||
       UNSAFE_HEADER_VALUE.test(decoded) ||
       RESERVED_HEADERS.has(name)
     ) {
@@ -304,7 +303,7 @@ function parseHeaders(
       warnings.push(
         `${variable}: ignoring a member that is not name=value with a header name and a ` +
           `percent-encoded value (or names a header the exporter sets itself)` +
-          (HEADER_NAME.test(name) ? ` ("${name}")` : '') +
+          (isHttpToken(name) ? ` ("${name}")` : '') +
           '.',
       );
       continue;
@@ -376,7 +375,7 @@ function validateOptions(options: OtlpHttpExporterOptions): void {
       throw invalid('headers', 'an object of header names to string values', headers);
     }
     for (const [name, value] of Object.entries(headers)) {
-      if (!HEADER_NAME.test(name)) throw invalid(`headers["${name}"]`, 'a valid header name', name);
+      if (!isHttpToken(name)) throw invalid(`headers["${name}"]`, 'a valid header name', name);
       if (RESERVED_HEADERS.has(name.toLowerCase())) {
         throw invalid(`headers["${name}"]`, 'absent: the exporter sets this header itself', value);
       }

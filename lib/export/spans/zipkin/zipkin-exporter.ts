@@ -9,6 +9,7 @@ import { HttpSender } from '../http-sender.js';
 import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeZipkinJson } from './zipkin-format.js';
 import { describeValue } from '../../../core/describe-value.js';
+import { isHttpToken } from '../../../core/http-token.js';
 
 export interface ZipkinExporterOptions {
   /** The collector's span endpoint. @default 'http://localhost:9411/api/v2/spans' */
@@ -26,7 +27,6 @@ export const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
 /** The OpenTelemetry default for OTEL_EXPORTER_ZIPKIN_TIMEOUT, in ms. */
 export const DEFAULT_ZIPKIN_TIMEOUT_MS = 10_000;
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Node accepts in a header value; anything else would make the request throw later.
 // oxlint-disable-next-line no-control-regex -- matching control characters is the point
 const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
@@ -177,7 +177,7 @@ function validateHeaders(value: unknown): Record<string, string> {
   }
   const headers: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(value)) {
-    if (!HEADER_NAME.test(name)) {
+    if (!isHttpToken(name)) {
       throw new Error(
         `ZipkinExporter: option "headers" has an invalid header name ${JSON.stringify(name)}`,
       );
