@@ -1,3 +1,4 @@
+import { ENV_EXPORTER_NAMES } from './config/exporter-types.js';
 import { findUnknownOption } from './config/option-keys.js';
 import { describeValue } from './core/describe-value.js';
 
@@ -32,7 +33,7 @@ export const MESSAGES = {
   envIgnored: (name: string, value: string, expected: string) =>
     `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`,
   exporterUnavailable: (name: string) =>
-    `OTEL_TRACES_EXPORTER: unknown exporter "${name}" (expected otlp, zipkin, jaeger, console or none); ignoring it.`,
+    `OTEL_TRACES_EXPORTER: unknown exporter "${name}" (expected ${ENV_EXPORTER_NAMES.join(', ')}); ignoring it.`,
   noExporters:
     'No span exporters configured: spans are created and propagated but not exported. ' +
     "Add exporters to TracingModule.forRoot (e.g. [{ type: 'console' }]) or set OTEL_TRACES_EXPORTER.",

@@ -19,6 +19,12 @@ import { DEFAULT_SPAN_LIMITS, type Attributes, type SpanLimits } from '../core/t
 import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../export/spans/otlp/otlp-http-exporter.js';
 import { DEFAULT_ZIPKIN_URL } from '../export/spans/zipkin/zipkin-exporter.js';
 import { optionKeys } from './option-keys.js';
+import {
+  ENV_EXPORTER_NAMES,
+  isSpanExporterType,
+  SPAN_EXPORTER_TYPES,
+  type SpanExporterType,
+} from './exporter-types.js';
 import type {
   BuiltInExporterConfig,
   CorrelationOptions,
@@ -287,8 +293,7 @@ function resolvePropagator(
   }
 }
 
-const ENV_EXPORTERS = ['otlp', 'zipkin', 'jaeger', 'console', 'memory', 'none'] as const;
-type BuiltIn<T extends BuiltInExporterConfig['type']> = Extract<BuiltInExporterConfig, { type: T }>;
+type BuiltIn<T extends SpanExporterType> = Extract<BuiltInExporterConfig, { type: T }>;
 const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
   type: true,
   url: true,
@@ -299,7 +304,7 @@ const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
   batch: true,
 });
 /** The keys of each built-in exporter's entry. */
-const EXPORTER_KEYS: Readonly<Record<BuiltInExporterConfig['type'], readonly string[]>> = {
+const EXPORTER_KEYS: Readonly<Record<SpanExporterType, readonly string[]>> = {
   console: optionKeys<BuiltIn<'console'>>({
     type: true,
     format: true,
@@ -327,7 +332,6 @@ const EXPORTER_KEYS: Readonly<Record<BuiltInExporterConfig['type'], readonly str
     batch: true,
   }),
 };
-const BUILT_IN_TYPES = Object.keys(EXPORTER_KEYS);
 const DEFAULT_URLS: Readonly<Record<string, string>> = {
   otlp: DEFAULT_OTLP_TRACES_URL,
   jaeger: DEFAULT_OTLP_TRACES_URL,
@@ -352,7 +356,7 @@ function resolveExporters(
   const out: ExporterOption[] = [];
   if (names.length === 0) warnings.push(MESSAGES.noExporters);
   for (const name of names) {
-    const known = ENV_EXPORTERS.find((n) => n === name);
+    const known = ENV_EXPORTER_NAMES.find((n) => n === name);
     if (known === undefined) warnings.push(MESSAGES.exporterUnavailable(name));
     else if (known !== 'none') out.push({ type: known });
   }
@@ -368,8 +372,8 @@ function validateExporter(entry: unknown, path: string): void {
   if (entry && typeof entry === 'object') {
     if (typeof (entry as SpanExporter).export === 'function') return;
     const type = (entry as { type?: unknown }).type;
-    if (typeof type === 'string' && BUILT_IN_TYPES.includes(type)) {
-      rejectUnknownOptions(entry, path, EXPORTER_KEYS[type as BuiltInExporterConfig['type']]);
+    if (isSpanExporterType(type)) {
+      rejectUnknownOptions(entry, path, EXPORTER_KEYS[type]);
       const url = (entry as { url?: unknown }).url;
       if (url !== undefined && (typeof url !== 'string' || !isHttpUrl(url))) {
         throw invalidOption(
@@ -392,12 +396,16 @@ function validateExporter(entry: unknown, path: string): void {
       return;
     }
     if ('type' in entry) {
-      throw invalidOption(`${path}.type`, BUILT_IN_TYPES.map((t) => `"${t}"`).join(', '), type);
+      throw invalidOption(
+        `${path}.type`,
+        SPAN_EXPORTER_TYPES.map((t) => `"${t}"`).join(', '),
+        type,
+      );
     }
   }
   throw invalidOption(
     path,
-    `{ type: ${BUILT_IN_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, an exporter class or a SpanExporter instance`,
+    `{ type: ${SPAN_EXPORTER_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, an exporter class or a SpanExporter instance`,
     entry,
   );
 }
