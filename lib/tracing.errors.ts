@@ -30,6 +30,8 @@ export function rejectUnknownOptions(
 export const MESSAGES = {
   asyncSourceMissing:
     'TracingModule.forRootAsync: provide one of useFactory, useClass or useExisting.',
+  optionRenamed: (old: string, now: string) =>
+    `TracingModule: option "${old}" is deprecated and will be removed in the next release; use "${now}" (same meaning).`,
   envIgnored: (name: string, value: string, expected: string) =>
     `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`,
   exporterUnavailable: (name: string) =>

@@ -58,7 +58,8 @@ export interface ResolvedTracingConfig {
   readonly isIgnoredRoute: (path: string) => boolean;
   readonly spanLimits: SpanLimits;
   readonly batch: BatchSpanProcessorOptions;
-  readonly mountMiddleware: boolean;
+  /** Trace HTTP from the platform's hooks (`instrumentServer`), not only the interceptor. */
+  readonly instrumentServer: boolean;
   /** Which thrown values and response statuses fail a span (`errors.countAsError`). */
   readonly errorPolicy: ErrorPolicy;
   /** The options as given, for features that validate and read their own section. */
@@ -88,6 +89,7 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   ignoreRoutes: true,
   spanLimits: true,
   batch: true,
+  instrumentServer: true,
   mountMiddleware: true,
   devtools: true,
   metrics: true,
@@ -147,7 +149,7 @@ export function resolveTracingConfig(
     ...resolveCorrelation(options),
     spanLimits: resolveLimits(options, env, warnings),
     batch: resolveBatch(options, env, warnings),
-    mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    instrumentServer: resolveInstrumentServer(options, warnings),
     errorPolicy: resolveErrorPolicy(options.errors),
     // Last: the features validate their own sections once the shared options are known good.
     isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes, () =>
@@ -203,9 +205,31 @@ function stringAttr(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+// The deprecated name is warned about once per process, not once per module built.
+let mountMiddlewareWarned = false;
+
+/** `instrumentServer`, or its deprecated alias `mountMiddleware`. */
+function resolveInstrumentServer(options: TracingModuleOptions, warnings: string[]): boolean {
+  if (options.mountMiddleware === undefined) {
+    return resolveBoolean(options, 'instrumentServer', true);
+  }
+  if (options.instrumentServer !== undefined) {
+    throw new TracingConfigError(
+      'TracingModule: options "instrumentServer" and "mountMiddleware" are the same option; ' +
+        'set only "instrumentServer" ("mountMiddleware" is its deprecated name).',
+    );
+  }
+  const value = resolveBoolean(options, 'mountMiddleware', true);
+  if (!mountMiddlewareWarned) {
+    mountMiddlewareWarned = true;
+    warnings.push(MESSAGES.optionRenamed('mountMiddleware', 'instrumentServer'));
+  }
+  return value;
+}
+
 function resolveBoolean(
   options: TracingModuleOptions,
-  key: 'mountMiddleware',
+  key: 'instrumentServer' | 'mountMiddleware',
   fallback: boolean,
 ): boolean {
   const value = options[key];

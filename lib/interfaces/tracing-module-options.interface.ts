@@ -117,9 +117,15 @@ export interface TracingModuleOptions {
   /** @default 128 attributes, 4096 characters per value, 128 events, 128 links */
   spanLimits?: Partial<SpanLimits>;
   /**
-   * Apply the context middleware to every route, so middleware, guards, pipes and
-   * exception filters see the request's context. With `false` the interceptor opens
-   * the context, and only code inside it sees it. @default true
+   * Trace HTTP requests from the server itself (its request listener, an Express middleware,
+   * Fastify hooks; a Nest middleware on other adapters), so middleware, guards, pipes and
+   * exception filters see the request's context. With `false` the interceptor opens the
+   * context, and only code inside it sees it. @default true
+   */
+  instrumentServer?: boolean;
+  /**
+   * @deprecated Renamed `instrumentServer` (it installs platform hooks, not a middleware);
+   * accepted, with a warning, until the next release.
    */
   mountMiddleware?: boolean;
   /**

@@ -69,7 +69,7 @@ export class TracingInterceptor implements NestInterceptor {
   /**
    * HTTP requests are opened by the platform hooks (see http-platform.ts); this runs only
    * when the interceptor is registered anyway (an app that also has message or WebSocket
-   * handlers) or when the hooks are off (`mountMiddleware: false`).
+   * handlers) or when the hooks are off (`instrumentServer: false`).
    */
   private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
@@ -227,7 +227,7 @@ export const tracingInterceptorProvider: Provider = {
   provide: APP_INTERCEPTOR,
   useFactory: (config: ResolvedTracingConfig, tracer: Tracer, modules: ModulesContainer) =>
     config.enabled &&
-    (!config.mountMiddleware ||
+    (!config.instrumentServer ||
       hasMessageOrGatewayHandlers(modules.values() as Iterable<ModuleLike>))
       ? new TracingInterceptor(config, tracer)
       : null,
