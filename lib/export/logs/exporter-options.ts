@@ -4,11 +4,7 @@
  */
 
 import { describeValue } from '../../core/describe-value.js';
-import { isHttpToken } from '../../core/http-token.js';
-
-// What Node accepts in a header value; anything else would make the request throw later.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+import { isHeaderValue, isHttpToken } from '../../core/http-token.js';
 
 /** HTTP credentials: basic, bearer, or any header of your own (an API key). */
 export type HttpAuth =
@@ -65,7 +61,7 @@ function checkHeader(owner: string, option: string, name: unknown, value: unknow
       `${owner}: option "${option}" has an invalid header name ${describeValue(name)}`,
     );
   }
-  if (typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) {
+  if (typeof value !== 'string' || !isHeaderValue(value)) {
     throw optionError(owner, option, 'a string without control characters', value);
   }
 }

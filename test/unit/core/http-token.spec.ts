@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
-import { isHttpToken } from '../../../lib/core/http-token.js';
+import { isHeaderValue, isHttpToken } from '../../../lib/core/http-token.js';
 import { parseBaggageHeader } from '../../../lib/core/propagation/w3c-baggage-propagator.js';
 import { validateHeaders } from '../../../lib/export/logs/exporter-options.js';
 import { OtlpHttpExporter } from '../../../lib/export/spans/otlp/otlp-http-exporter.js';
@@ -43,5 +43,32 @@ describe('isHttpToken', () => {
     const check = CHECKS[where]!;
     expect(VALID.filter((name) => !check(name))).toEqual([]);
     expect(INVALID.filter(check)).toEqual([]);
+  });
+});
+
+const GOOD_VALUES = ['Bearer abc', 'a\tb', 'caf\u00e9', '~'];
+const BAD_VALUES = ['line\r\nbreak', 'nul\u0000', 'del\u007f', 'emoji \u{1f600}', 'wide \u0100'];
+
+/** Every place that takes a header value from options or the environment. */
+const VALUE_CHECKS: Record<string, (value: string) => boolean> = {
+  OtlpHttpExporter: (value) => accepts(() => new OtlpHttpExporter({ headers: { 'x-a': value } })),
+  OTEL_EXPORTER_OTLP_HEADERS: (value) =>
+    new OtlpHttpExporter({
+      env: { OTEL_EXPORTER_OTLP_HEADERS: `x-a=${encodeURIComponent(value)}` },
+    }).warnings.length === 0,
+  ZipkinExporter: (value) => accepts(() => new ZipkinExporter({ headers: { 'x-a': value } })),
+  'log exporters': (value) => accepts(() => validateHeaders('LokiLogExporter', { 'x-a': value })),
+};
+
+describe('isHeaderValue', () => {
+  it('accepts what a request can carry, refuses what would make it throw', () => {
+    expect(GOOD_VALUES.filter((value) => !isHeaderValue(value))).toEqual([]);
+    expect(BAD_VALUES.filter(isHeaderValue)).toEqual([]);
+  });
+
+  it.each(Object.keys(VALUE_CHECKS))('is the rule %s applies', (where) => {
+    const check = VALUE_CHECKS[where]!;
+    expect(GOOD_VALUES.filter((value) => !check(value))).toEqual([]);
+    expect(BAD_VALUES.filter(check)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { HttpSender } from '../http-sender.js';
 import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeOtlpJson } from './otlp-json-encoder.js';
 import { encodeOtlpProtobuf } from './otlp-protobuf-encoder.js';
-import { isHttpToken } from '../../../core/http-token.js';
+import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
 
 export type OtlpHttpProtocol = 'http/json' | 'http/protobuf';
 export type OtlpCompression = 'gzip' | 'none';
@@ -68,9 +68,6 @@ const CONTENT_TYPES: Readonly<Record<OtlpHttpProtocol, string>> = {
 };
 const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
 const COMPRESSIONS: readonly string[] = ['gzip', 'none'];
-// Control characters other than tab would split or corrupt the request.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Set by the exporter for each request; a user value would contradict the body. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'content-encoding']);
 
@@ -296,7 +293,7 @@ function parseHeaders(
     if (
       decoded === undefined ||
       !isHttpToken(name) ||
-      UNSAFE_HEADER_VALUE.test(decoded) ||
+      !isHeaderValue(decoded) ||
       RESERVED_HEADERS.has(name)
     ) {
       // The member is not echoed: header values are often credentials.
@@ -379,7 +376,7 @@ function validateOptions(options: OtlpHttpExporterOptions): void {
       if (RESERVED_HEADERS.has(name.toLowerCase())) {
         throw invalid(`headers["${name}"]`, 'absent: the exporter sets this header itself', value);
       }
-      if (typeof value !== 'string' || UNSAFE_HEADER_VALUE.test(value)) {
+      if (typeof value !== 'string' || !isHeaderValue(value)) {
         throw new Error(
           `OtlpHttpExporter: option "headers["${name}"]" must be a string without control characters.`,
         );

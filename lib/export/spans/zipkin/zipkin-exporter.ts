@@ -9,7 +9,7 @@ import { HttpSender } from '../http-sender.js';
 import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeZipkinJson } from './zipkin-format.js';
 import { describeValue } from '../../../core/describe-value.js';
-import { isHttpToken } from '../../../core/http-token.js';
+import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
 
 export interface ZipkinExporterOptions {
   /** The collector's span endpoint. @default 'http://localhost:9411/api/v2/spans' */
@@ -26,10 +26,6 @@ export interface ZipkinExporterOptions {
 export const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
 /** The OpenTelemetry default for OTEL_EXPORTER_ZIPKIN_TIMEOUT, in ms. */
 export const DEFAULT_ZIPKIN_TIMEOUT_MS = 10_000;
-
-// What Node accepts in a header value; anything else would make the request throw later.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 
 /**
  * Sends spans as Zipkin v2 JSON (`POST /api/v2/spans`). One request per batch; retries
@@ -182,7 +178,7 @@ function validateHeaders(value: unknown): Record<string, string> {
         `ZipkinExporter: option "headers" has an invalid header name ${JSON.stringify(name)}`,
       );
     }
-    if (typeof headerValue !== 'string' || BAD_HEADER_VALUE.test(headerValue)) {
+    if (typeof headerValue !== 'string' || !isHeaderValue(headerValue)) {
       throw new Error(
         `ZipkinExporter: option "headers.${name}" must be a string without control characters, got ${describeValue(headerValue)}`,
       );
