@@ -121,7 +121,7 @@ export class TracingModule
     installServerResponseAccounting();
     const adapter = this.adapterHost.httpAdapter;
     if (
-      this.config.mountMiddleware &&
+      this.config.instrumentServer &&
       (adapter === undefined || !installHttpTracing(adapter, this.tracer, this.config))
     ) {
       // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).

@@ -112,10 +112,13 @@ async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Pro
       for (const warning of warnings) logger.warn(warning);
       return exporter;
     }
-    default: {
+    case 'console': {
       const { type: _console, batch: _batch, ...options } = entry;
       return new ConsoleSpanExporter(options);
     }
+    default:
+      // Every type in SPAN_EXPORTER_TYPES has its case: a new one does not compile without it.
+      return entry satisfies never;
   }
 }
 

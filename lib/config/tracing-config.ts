@@ -17,6 +17,12 @@ import { DEFAULT_OTLP_TRACES_URL, isHttpUrl } from '../export/spans/otlp/otlp-ht
 import { DEFAULT_ZIPKIN_URL } from '../export/spans/zipkin/zipkin-exporter.js';
 import { optionKeys } from './option-keys.js';
 import { findInvalidBatchOption } from './batch-options.js';
+import {
+  ENV_EXPORTER_NAMES,
+  isSpanExporterType,
+  SPAN_EXPORTER_TYPES,
+  type SpanExporterType,
+} from './exporter-types.js';
 import type {
   BuiltInExporterConfig,
   CorrelationOptions,
@@ -32,6 +38,7 @@ import {
   rejectUnknownOptions,
   TracingConfigError,
 } from '../tracing.errors.js';
+import { isHttpToken } from '../core/http-token.js';
 
 /** Options after defaults and OTEL_* variables: what the rest of the module reads. */
 export interface ResolvedTracingConfig {
@@ -49,7 +56,8 @@ export interface ResolvedTracingConfig {
   readonly isIgnoredRoute: (path: string) => boolean;
   readonly spanLimits: SpanLimits;
   readonly batch: BatchSpanProcessorOptions;
-  readonly mountMiddleware: boolean;
+  /** Trace HTTP from the platform's hooks (`instrumentServer`), not only the interceptor. */
+  readonly instrumentServer: boolean;
   /** Which thrown values and response statuses fail a span (`errors.countAsError`). */
   readonly errorPolicy: ErrorPolicy;
   /** The options as given, for features that validate and read their own section. */
@@ -79,6 +87,7 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   ignoreRoutes: true,
   spanLimits: true,
   batch: true,
+  instrumentServer: true,
   mountMiddleware: true,
   devtools: true,
   metrics: true,
@@ -87,8 +96,6 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   logging: true,
   errors: true,
 });
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /**
  * Validates options (throwing on the first bad one) and merges in OTEL_* variables.
@@ -140,7 +147,7 @@ export function resolveTracingConfig(
     ...resolveCorrelation(options),
     spanLimits: resolveLimits(options, env, warnings),
     batch: resolveBatch(options, env, warnings),
-    mountMiddleware: resolveBoolean(options, 'mountMiddleware', true),
+    instrumentServer: resolveInstrumentServer(options, warnings),
     errorPolicy: resolveErrorPolicy(options.errors),
     // Last: the features validate their own sections once the shared options are known good.
     isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes, () =>
@@ -196,9 +203,31 @@ function stringAttr(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+// The deprecated name is warned about once per process, not once per module built.
+let mountMiddlewareWarned = false;
+
+/** `instrumentServer`, or its deprecated alias `mountMiddleware`. */
+function resolveInstrumentServer(options: TracingModuleOptions, warnings: string[]): boolean {
+  if (options.mountMiddleware === undefined) {
+    return resolveBoolean(options, 'instrumentServer', true);
+  }
+  if (options.instrumentServer !== undefined) {
+    throw new TracingConfigError(
+      'TracingModule: options "instrumentServer" and "mountMiddleware" are the same option; ' +
+        'set only "instrumentServer" ("mountMiddleware" is its deprecated name).',
+    );
+  }
+  const value = resolveBoolean(options, 'mountMiddleware', true);
+  if (!mountMiddlewareWarned) {
+    mountMiddlewareWarned = true;
+    warnings.push(MESSAGES.optionRenamed('mountMiddleware', 'instrumentServer'));
+  }
+  return value;
+}
+
 function resolveBoolean(
   options: TracingModuleOptions,
-  key: 'mountMiddleware',
+  key: 'instrumentServer' | 'mountMiddleware',
   fallback: boolean,
 ): boolean {
   const value = options[key];
@@ -286,8 +315,7 @@ function resolvePropagator(
   }
 }
 
-const ENV_EXPORTERS = ['otlp', 'zipkin', 'jaeger', 'console', 'memory', 'none'] as const;
-type BuiltIn<T extends BuiltInExporterConfig['type']> = Extract<BuiltInExporterConfig, { type: T }>;
+type BuiltIn<T extends SpanExporterType> = Extract<BuiltInExporterConfig, { type: T }>;
 const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
   type: true,
   url: true,
@@ -298,7 +326,7 @@ const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
   batch: true,
 });
 /** The keys of each built-in exporter's entry. */
-const EXPORTER_KEYS: Readonly<Record<BuiltInExporterConfig['type'], readonly string[]>> = {
+const EXPORTER_KEYS: Readonly<Record<SpanExporterType, readonly string[]>> = {
   console: optionKeys<BuiltIn<'console'>>({
     type: true,
     format: true,
@@ -326,7 +354,6 @@ const EXPORTER_KEYS: Readonly<Record<BuiltInExporterConfig['type'], readonly str
     batch: true,
   }),
 };
-const BUILT_IN_TYPES = Object.keys(EXPORTER_KEYS);
 const DEFAULT_URLS: Readonly<Record<string, string>> = {
   otlp: DEFAULT_OTLP_TRACES_URL,
   jaeger: DEFAULT_OTLP_TRACES_URL,
@@ -351,7 +378,7 @@ function resolveExporters(
   const out: ExporterOption[] = [];
   if (names.length === 0) warnings.push(MESSAGES.noExporters);
   for (const name of names) {
-    const known = ENV_EXPORTERS.find((n) => n === name);
+    const known = ENV_EXPORTER_NAMES.find((n) => n === name);
     if (known === undefined) warnings.push(MESSAGES.exporterUnavailable(name));
     else if (known !== 'none') out.push({ type: known });
   }
@@ -367,8 +394,8 @@ function validateExporter(entry: unknown, path: string): void {
   if (entry && typeof entry === 'object') {
     if (typeof (entry as SpanExporter).export === 'function') return;
     const type = (entry as { type?: unknown }).type;
-    if (typeof type === 'string' && BUILT_IN_TYPES.includes(type)) {
-      rejectUnknownOptions(entry, path, EXPORTER_KEYS[type as BuiltInExporterConfig['type']]);
+    if (isSpanExporterType(type)) {
+      rejectUnknownOptions(entry, path, EXPORTER_KEYS[type]);
       const url = (entry as { url?: unknown }).url;
       if (url !== undefined && (typeof url !== 'string' || !isHttpUrl(url))) {
         throw invalidOption(
@@ -391,12 +418,16 @@ function validateExporter(entry: unknown, path: string): void {
       return;
     }
     if ('type' in entry) {
-      throw invalidOption(`${path}.type`, BUILT_IN_TYPES.map((t) => `"${t}"`).join(', '), type);
+      throw invalidOption(
+        `${path}.type`,
+        SPAN_EXPORTER_TYPES.map((t) => `"${t}"`).join(', '),
+        type,
+      );
     }
   }
   throw invalidOption(
     path,
-    `{ type: ${BUILT_IN_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, an exporter class or a SpanExporter instance`,
+    `{ type: ${SPAN_EXPORTER_TYPES.map((t) => `'${t}'`).join(' | ')}, ... }, an exporter class or a SpanExporter instance`,
     entry,
   );
 }
@@ -420,16 +451,13 @@ function resolveCorrelation(options: TracingModuleOptions) {
     throw invalidOption('correlation.requestHeaders', 'an array of header names', requestHeaders);
   }
   const lowered = requestHeaders.map((h, i) => {
-    if (typeof h !== 'string' || !HEADER_NAME.test(h.toLowerCase())) {
+    if (typeof h !== 'string' || !isHttpToken(h)) {
       throw invalidOption(`correlation.requestHeaders[${i}]`, 'a header name', h);
     }
     return h.toLowerCase();
   });
   const response = c.responseHeader ?? 'x-correlation-id';
-  if (
-    response !== false &&
-    (typeof response !== 'string' || !HEADER_NAME.test(response.toLowerCase()))
-  ) {
+  if (response !== false && (typeof response !== 'string' || !isHttpToken(response))) {
     throw invalidOption('correlation.responseHeader', 'a header name or false', response);
   }
   if (c.generate !== undefined && typeof c.generate !== 'function') {

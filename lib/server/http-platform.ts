@@ -1,7 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { currentContext, runWithContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
-import { beginHttpRequest, getRequestState, type HttpRequestState } from './http-request.js';
+import {
+  beginHttpRequest,
+  echoCorrelationId,
+  getRequestState,
+  routeTemplateOf,
+  type HeaderWriter,
+  type HttpRequestState,
+  type RoutedRequest,
+} from './http-request.js';
 import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 
 /**
@@ -29,14 +37,12 @@ interface ExpressLike {
   use(handler: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): unknown;
 }
 
-interface FastifyRequestLike {
+interface FastifyRequestLike extends RoutedRequest {
   raw: IncomingMessage;
-  routeOptions?: { url?: unknown };
 }
 
-interface FastifyReplyLike {
+interface FastifyReplyLike extends HeaderWriter {
   raw: ServerResponse;
-  header(name: string, value: string): unknown;
 }
 
 type FastifyHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void;
@@ -89,13 +95,8 @@ export function installHttpTracing(
     // The route template is known once Fastify has matched the request.
     fastify.addHook('onRequest', (request, reply, done) => {
       const state = begin(request.raw, reply.raw);
-      const url = request.routeOptions?.url;
-      if (typeof url === 'string') state.route = url;
-      const correlationId = state.context.correlationId;
-      if (!state.echoed && state.echoHeader !== undefined && correlationId !== undefined) {
-        reply.header(state.echoHeader, correlationId);
-        state.echoed = true;
-      }
+      state.route ??= routeTemplateOf(request);
+      echoCorrelationId(state, reply.raw, reply);
       if (currentContext() === state.context) done();
       else runWithContext(state.context, done);
     });

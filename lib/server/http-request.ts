@@ -24,11 +24,25 @@ export interface HttpRequestState extends ResponseStreamSlot {
   echoed: boolean;
 }
 
-type RequestWithState = IncomingMessage & {
-  [REQUEST_STATE]?: HttpRequestState;
-  originalUrl?: string;
+/** Where the platforms put the matched route on their request objects. */
+export interface RoutedRequest {
+  /** Fastify's (`routerPath` before Fastify 4.10). */
+  routeOptions?: { url?: unknown };
+  routerPath?: unknown;
+  /** Express's (Express's request is Node's, so the raw request carries it). */
   route?: { path?: unknown };
-};
+}
+
+type RequestWithState = IncomingMessage &
+  RoutedRequest & {
+    [REQUEST_STATE]?: HttpRequestState;
+    originalUrl?: string;
+  };
+
+/** Fastify's reply, which writes the headers itself to keep its fast path. */
+export interface HeaderWriter {
+  header(name: string, value: string): unknown;
+}
 
 /** Where the correlation id is kept on server spans (no semantic convention exists for it). */
 export const CORRELATION_ID_ATTRIBUTE = 'correlation.id';
@@ -39,13 +53,46 @@ export function getRequestState(req: IncomingMessage): HttpRequestState | undefi
   return (req as RequestWithState)[REQUEST_STATE];
 }
 
-/** Puts the correlation id on a response that does not carry it yet (an error answered early). */
-export function echoCorrelationId(state: HttpRequestState, res: ServerResponse): void {
+/**
+ * Puts the correlation id on the response, once: when the request opens, or later where the
+ * platform writes its own headers (`reply`: Fastify) or answered an error early.
+ */
+export function echoCorrelationId(
+  state: HttpRequestState,
+  res: ServerResponse,
+  reply?: HeaderWriter,
+): void {
   const id = state.context.correlationId;
   const header = state.echoHeader;
   if (state.echoed || header === undefined || id === undefined || res.headersSent) return;
-  res.setHeader(header, id);
+  if (reply === undefined) res.setHeader(header, id);
+  else reply.header(header, id);
   state.echoed = true;
+}
+
+/**
+ * The request's correlation id: the first well-formed one among the configured headers,
+ * else a generated one (`correlation.generate`), else the trace id.
+ */
+export function resolveCorrelationId(
+  headers: IncomingMessage['headers'] | undefined,
+  config: ResolvedTracingConfig,
+  span: Span | undefined,
+  tracer: Tracer,
+): string {
+  return (
+    (headers && readCorrelationId(headers, config.correlationRequestHeaders)) ??
+    config.generateCorrelationId?.() ??
+    (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId())
+  );
+}
+
+/** The route template the platform matched (`/users/:id`); undefined before routing. */
+export function routeTemplateOf(req: RoutedRequest): string | undefined {
+  const fastify = req.routeOptions?.url ?? req.routerPath;
+  if (typeof fastify === 'string') return fastify;
+  const express = req.route?.path;
+  return typeof express === 'string' ? express : undefined;
 }
 
 /** The first well-formed correlation id among the configured request headers. */
@@ -91,12 +138,7 @@ export function beginHttpRequest(
     );
     if (span.isRecording()) setRequestAttributes(span, req, method, rawMethod, path);
   }
-  const correlationId =
-    readCorrelationId(headers, config.correlationRequestHeaders) ??
-    config.generateCorrelationId?.() ??
-    (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId());
-  const echoed = echo && config.correlationResponseHeader !== undefined && !res.headersSent;
-  if (echoed) res.setHeader(config.correlationResponseHeader!, correlationId);
+  const correlationId = resolveCorrelationId(headers, config, span, tracer);
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
   if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
   const state: HttpRequestState = {
@@ -105,8 +147,9 @@ export function beginHttpRequest(
     route: undefined,
     errorRecorded: false,
     echoHeader: config.correlationResponseHeader,
-    echoed,
+    echoed: false,
   };
+  if (echo) echoCorrelationId(state, res);
   r[REQUEST_STATE] = state;
   if (span?.isRecording()) {
     // Node's responses are counted by the process-wide accounting (installed by
@@ -157,7 +200,7 @@ function endHttpSpan(
   res: ServerResponse,
   method: string,
 ): void {
-  const route = state.route ?? expressRoute(req);
+  const route = state.route ?? routeTemplateOf(req);
   if (route !== undefined) {
     span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
     span.setAttribute('http.route', route);
@@ -176,9 +219,4 @@ function endHttpSpan(
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
-}
-
-function expressRoute(req: RequestWithState): string | undefined {
-  const path = req.route?.path;
-  return typeof path === 'string' ? path : undefined;
 }

@@ -3,10 +3,8 @@
  * the exporter, the option and what was expected, as the span exporters do.
  */
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// What Node accepts in a header value; anything else would make the request throw later.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+import { describeValue } from '../../core/describe-value.js';
+import { isHeaderValue, isHttpToken } from '../../core/http-token.js';
 
 /** HTTP credentials: basic, bearer, or any header of your own (an API key). */
 export type HttpAuth =
@@ -14,20 +12,13 @@ export type HttpAuth =
   | { bearerToken: string }
   | { header: string; value: string };
 
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
-}
-
 export function optionError(owner: string, option: string, expected: string, got: unknown): Error {
-  return new Error(`${owner}: option "${option}" must be ${expected}, got ${describe(got)}`);
+  return new Error(`${owner}: option "${option}" must be ${expected}, got ${describeValue(got)}`);
 }
 
 export function checkOptions(owner: string, options: unknown): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`${owner}: options must be an object, got ${describe(options)}`);
+    throw new Error(`${owner}: options must be an object, got ${describeValue(options)}`);
   }
 }
 
@@ -65,10 +56,12 @@ export function validateHeaders(owner: string, value: unknown): Record<string, s
 }
 
 function checkHeader(owner: string, option: string, name: unknown, value: unknown): void {
-  if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
-    throw new Error(`${owner}: option "${option}" has an invalid header name ${describe(name)}`);
+  if (typeof name !== 'string' || !isHttpToken(name)) {
+    throw new Error(
+      `${owner}: option "${option}" has an invalid header name ${describeValue(name)}`,
+    );
   }
-  if (typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) {
+  if (typeof value !== 'string' || !isHeaderValue(value)) {
     throw optionError(owner, option, 'a string without control characters', value);
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 import {
   AlwaysOffSampler,
@@ -22,7 +22,7 @@ describe('resolveTracingConfig', () => {
     expect(config.exporters).toEqual([]);
     expect(config.correlationRequestHeaders).toEqual(['x-correlation-id', 'x-request-id']);
     expect(config.correlationResponseHeader).toBe('x-correlation-id');
-    expect(config.mountMiddleware).toBe(true);
+    expect(config.instrumentServer).toBe(true);
     expect(config.spanLimits.attributeCountLimit).toBe(128);
   });
 
@@ -154,7 +154,12 @@ describe('resolveTracingConfig', () => {
       { spanLimits: { attributeCountLimit: -1 } },
       /option "spanLimits.attributeCountLimit" must be a non-negative integer/,
     ],
+    [{ instrumentServer: 'no' }, /option "instrumentServer" must be a boolean/],
     [{ mountMiddleware: 'no' }, /option "mountMiddleware" must be a boolean/],
+    [
+      { instrumentServer: false, mountMiddleware: false },
+      /options "instrumentServer" and "mountMiddleware" are the same option/,
+    ],
     [{ serviceNmae: 'typo' }, /unknown option "serviceNmae"/],
   ])('rejects %j with a message naming the option', (options, message) => {
     expect(() => resolveTracingConfig(options as never, NO_ENV)).toThrow(TracingConfigError);
@@ -241,5 +246,27 @@ describe('resolveTracingConfig', () => {
       exporters: Object.freeze([]) as [],
     });
     expect(() => resolveTracingConfig(options, NO_ENV)).not.toThrow();
+  });
+});
+
+describe('mountMiddleware, the deprecated name of instrumentServer', () => {
+  it('means the same, and is warned about once per process', async () => {
+    vi.resetModules();
+    const { resolveTracingConfig: resolve } = await import('../../../lib/config/tracing-config.js');
+    const first = resolve({ mountMiddleware: false }, NO_ENV);
+    expect(first.instrumentServer).toBe(false);
+    expect(first.warnings).toContain(
+      'TracingModule: option "mountMiddleware" is deprecated and will be removed in the next release; use "instrumentServer" (same meaning).',
+    );
+    const second = resolve({ mountMiddleware: true }, NO_ENV);
+    expect(second.instrumentServer).toBe(true);
+    expect(second.warnings.join('\n')).not.toMatch(/mountMiddleware/);
+    expect(resolve({ instrumentServer: false }, NO_ENV).instrumentServer).toBe(false);
+  });
+
+  it('is a known option key, as instrumentServer is', () => {
+    for (const key of ['instrumentServer', 'mountMiddleware']) {
+      expect(() => resolveTracingConfig({ [key]: true }, NO_ENV)).not.toThrow();
+    }
   });
 });

@@ -1,9 +1,8 @@
+import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
 import {
   COMPRESSIONS,
   PROTOCOLS,
-  HEADER_NAME,
   RESERVED_HEADERS,
-  UNSAFE_HEADER_VALUE,
   isHttpUrl,
   type OtlpCompression,
   type OtlpHttpExporterOptions,
@@ -110,15 +109,15 @@ function parseHeaders(
     }
     if (
       decoded === undefined ||
-      !HEADER_NAME.test(name) ||
-      UNSAFE_HEADER_VALUE.test(decoded) ||
+      !isHttpToken(name) ||
+      !isHeaderValue(decoded) ||
       RESERVED_HEADERS.has(name)
     ) {
       // The member is not echoed: header values are often credentials.
       warnings.push(
         `${variable}: ignoring a member that is not name=value with a header name and a ` +
           `percent-encoded value (or names a header the exporter sets itself)` +
-          (HEADER_NAME.test(name) ? ` ("${name}")` : '') +
+          (isHttpToken(name) ? ` ("${name}")` : '') +
           '.',
       );
       continue;

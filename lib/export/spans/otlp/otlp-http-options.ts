@@ -1,3 +1,4 @@
+import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
 import type { OtlpPartialSuccess } from './otlp-partial-success.js';
 
 export type OtlpHttpProtocol = 'http/json' | 'http/protobuf';
@@ -29,11 +30,6 @@ export interface OtlpHttpExporterOptions {
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 export const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
 export const COMPRESSIONS: readonly string[] = ['gzip', 'none'];
-/** RFC 9110 token. */
-export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
-// Control characters other than tab would split or corrupt the request.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-export const UNSAFE_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Set by the exporter for each request; a user value would contradict the body. */
 export const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'content-encoding']);
 
@@ -89,11 +85,11 @@ export function validateOtlpHttpOptions(options: OtlpHttpExporterOptions): void 
       throw invalid('headers', 'an object of header names to string values', headers);
     }
     for (const [name, value] of Object.entries(headers)) {
-      if (!HEADER_NAME.test(name)) throw invalid(`headers["${name}"]`, 'a valid header name', name);
+      if (!isHttpToken(name)) throw invalid(`headers["${name}"]`, 'a valid header name', name);
       if (RESERVED_HEADERS.has(name.toLowerCase())) {
         throw invalid(`headers["${name}"]`, 'absent: the exporter sets this header itself', value);
       }
-      if (typeof value !== 'string' || UNSAFE_HEADER_VALUE.test(value)) {
+      if (typeof value !== 'string' || !isHeaderValue(value)) {
         throw new Error(
           `OtlpHttpExporter: option "headers["${name}"]" must be a string without control characters.`,
         );

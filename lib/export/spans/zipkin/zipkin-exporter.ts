@@ -8,6 +8,8 @@ import type { ReadableSpan } from '../../../core/types.js';
 import { HttpSender } from '../http-sender.js';
 import { InFlightRequests } from '../in-flight-requests.js';
 import { encodeZipkinJson } from './zipkin-format.js';
+import { describeValue } from '../../../core/describe-value.js';
+import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
 
 export interface ZipkinExporterOptions {
   /** The collector's span endpoint. @default 'http://localhost:9411/api/v2/spans' */
@@ -25,11 +27,6 @@ export const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
 /** The OpenTelemetry default for OTEL_EXPORTER_ZIPKIN_TIMEOUT, in ms. */
 export const DEFAULT_ZIPKIN_TIMEOUT_MS = 10_000;
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// What Node accepts in a header value; anything else would make the request throw later.
-// oxlint-disable-next-line no-control-regex -- matching control characters is the point
-const BAD_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
-
 /**
  * Sends spans as Zipkin v2 JSON (`POST /api/v2/spans`). One request per batch; retries
  * are the batch processor's job, driven by the `retryable`/`retryAfterMs` the sender reports.
@@ -42,14 +39,14 @@ export class ZipkinExporter implements SpanExporter {
 
   constructor(options: ZipkinExporterOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw new Error(`ZipkinExporter: options must be an object, got ${describe(options)}`);
+      throw new Error(`ZipkinExporter: options must be an object, got ${describeValue(options)}`);
     }
     const url = validateUrl(options.url ?? DEFAULT_ZIPKIN_URL);
     const headers = validateHeaders(options.headers);
     const timeoutMs = options.timeoutMs ?? DEFAULT_ZIPKIN_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new Error(
-        `ZipkinExporter: option "timeoutMs" must be a positive number of milliseconds, got ${describe(timeoutMs)}`,
+        `ZipkinExporter: option "timeoutMs" must be a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
       );
     }
     const serviceName = options.serviceName;
@@ -58,7 +55,7 @@ export class ZipkinExporter implements SpanExporter {
       (typeof serviceName !== 'string' || serviceName.trim() === '')
     ) {
       throw new Error(
-        `ZipkinExporter: option "serviceName" must be a non-empty string, got ${describe(serviceName)}`,
+        `ZipkinExporter: option "serviceName" must be a non-empty string, got ${describeValue(serviceName)}`,
       );
     }
     this.url = url;
@@ -161,7 +158,7 @@ function validateUrl(value: unknown): string {
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new Error(
-      `ZipkinExporter: option "url" must be an http: or https: URL such as ${DEFAULT_ZIPKIN_URL}, got ${describe(value)}`,
+      `ZipkinExporter: option "url" must be an http: or https: URL such as ${DEFAULT_ZIPKIN_URL}, got ${describeValue(value)}`,
     );
   }
   return url.href;
@@ -171,28 +168,22 @@ function validateHeaders(value: unknown): Record<string, string> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(
-      `ZipkinExporter: option "headers" must be an object of header names to strings, got ${describe(value)}`,
+      `ZipkinExporter: option "headers" must be an object of header names to strings, got ${describeValue(value)}`,
     );
   }
   const headers: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(value)) {
-    if (!HEADER_NAME.test(name)) {
+    if (!isHttpToken(name)) {
       throw new Error(
         `ZipkinExporter: option "headers" has an invalid header name ${JSON.stringify(name)}`,
       );
     }
-    if (typeof headerValue !== 'string' || BAD_HEADER_VALUE.test(headerValue)) {
+    if (typeof headerValue !== 'string' || !isHeaderValue(headerValue)) {
       throw new Error(
-        `ZipkinExporter: option "headers.${name}" must be a string without control characters, got ${describe(headerValue)}`,
+        `ZipkinExporter: option "headers.${name}" must be a string without control characters, got ${describeValue(headerValue)}`,
       );
     }
     headers[name.toLowerCase()] = headerValue;
   }
   return headers;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
