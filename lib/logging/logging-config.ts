@@ -1,7 +1,7 @@
 import type { BatchQueueOptions } from '../core/batch-queue.js';
 import { findInvalidBatchOption } from '../config/batch-options.js';
 import type { AwsCredentials } from '../export/logs/cloudwatch-logs-api.js';
-import type { HttpAuth } from '../export/logs/exporter-options.js';
+import type { HttpAuth } from '../export/transport/exporter-options.js';
 import { isHttpUrl } from '../export/spans/otlp/otlp-http-options.js';
 import { optionKeys } from '../config/option-keys.js';
 import { CloudWatchLogExporter } from '../export/logs/cloudwatch-log-exporter.js';

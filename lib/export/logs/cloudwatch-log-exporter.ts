@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { InFlightRequests } from '../spans/in-flight-requests.js';
+import { InFlightRequests } from '../transport/in-flight-requests.js';
 import { ExportResultCode, SUCCESS, type ExportResult } from '../../core/span-exporter.js';
 import type { LogExporter, LogRecord } from '../../core/log-record.js';
-import { ChunkedDelivery } from './chunked-delivery.js';
+import { ChunkedDelivery } from '../transport/chunked-delivery.js';
 import {
   CLOUDWATCH_LIMITS,
   splitCloudWatchBatches,
@@ -19,7 +19,7 @@ import {
   type CloudWatchSdkLoader,
   type RejectedLogEventsInfo,
 } from './cloudwatch-logs-api.js';
-import { checkOptions, optionError, optionalString, validateUrl } from './exporter-options.js';
+import { checkOptions, optionError, optionalString, validateUrl } from '../transport/exporter-options.js';
 
 export interface CloudWatchLogExporterOptions {
   /** The log group, e.g. `/nestjs/orders`. Created when missing (see `createMissing`). */

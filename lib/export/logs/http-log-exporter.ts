@@ -1,8 +1,8 @@
-import { HttpSender } from '../spans/http-sender.js';
-import { InFlightRequests } from '../spans/in-flight-requests.js';
+import { HttpSender } from '../transport/http-sender.js';
+import { InFlightRequests } from '../transport/in-flight-requests.js';
 import { ExportResultCode, SUCCESS, type ExportResult } from '../../core/span-exporter.js';
 import type { LogExporter, LogRecord } from '../../core/log-record.js';
-import { ChunkedDelivery } from './chunked-delivery.js';
+import { ChunkedDelivery } from '../transport/chunked-delivery.js';
 
 /** What every HTTP log exporter is given by its subclass. */
 export interface HttpLogTransport {

@@ -1,4 +1,4 @@
-export { ChunkedDelivery } from './chunked-delivery.js';
+export { ChunkedDelivery } from '../transport/chunked-delivery.js';
 export {
   CloudWatchLogExporter,
   type CloudWatchLogExporterOptions,
@@ -25,7 +25,7 @@ export {
   type DatadogLimits,
   type DatadogLog,
 } from './datadog-log-format.js';
-export type { HttpAuth } from './exporter-options.js';
+export type { HttpAuth } from '../transport/exporter-options.js';
 export { HttpLogExporter } from './http-log-exporter.js';
 export {
   DEFAULT_LOKI_URL,

@@ -8,7 +8,7 @@ import {
   positiveInteger,
   validateHeaders,
   validateUrl,
-} from './exporter-options.js';
+} from '../transport/exporter-options.js';
 import { HttpLogExporter } from './http-log-exporter.js';
 import {
   encodeLokiPush,

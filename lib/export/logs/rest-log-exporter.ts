@@ -9,7 +9,7 @@ import {
   validateHeaders,
   validateUrl,
   type HttpAuth,
-} from './exporter-options.js';
+} from '../transport/exporter-options.js';
 import { HttpLogExporter } from './http-log-exporter.js';
 
 /** Turns a batch into a request body: text or bytes as they are, anything else as JSON. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeValue } from '../../../lib/core/describe-value.js';
-import { optionError } from '../../../lib/export/logs/exporter-options.js';
+import { optionError } from '../../../lib/export/transport/exporter-options.js';
 import { ZipkinExporter } from '../../../lib/export/spans/zipkin/zipkin-exporter.js';
 import { resolveHttpTracingOptions } from '../../../lib/http/http-tracing-options.js';
 import { runJob } from '../../../lib/logging/run-context.js';

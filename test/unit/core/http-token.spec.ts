@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 import { isHeaderValue, isHttpToken } from '../../../lib/core/http-token.js';
 import { parseBaggageHeader } from '../../../lib/core/propagation/w3c-baggage-propagator.js';
-import { validateHeaders } from '../../../lib/export/logs/exporter-options.js';
+import { validateHeaders } from '../../../lib/export/transport/exporter-options.js';
 import { OtlpHttpExporter } from '../../../lib/export/spans/otlp/otlp-http-exporter.js';
 import { ZipkinExporter } from '../../../lib/export/spans/zipkin/zipkin-exporter.js';
 

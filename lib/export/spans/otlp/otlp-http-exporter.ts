@@ -5,8 +5,8 @@ import {
   type SpanExporter,
 } from '../../../core/span-exporter.js';
 import type { ReadableSpan } from '../../../core/types.js';
-import { HttpSender } from '../http-sender.js';
-import { InFlightRequests } from '../in-flight-requests.js';
+import { HttpSender } from '../../transport/http-sender.js';
+import { InFlightRequests } from '../../transport/in-flight-requests.js';
 import { encodeOtlpJson } from './otlp-json-encoder.js';
 import { otlpOptionsFromEnv } from './otlp-env-options.js';
 import {

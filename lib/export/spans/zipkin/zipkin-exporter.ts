@@ -5,11 +5,11 @@ import {
   type SpanExporter,
 } from '../../../core/span-exporter.js';
 import type { ReadableSpan } from '../../../core/types.js';
-import { HttpSender } from '../http-sender.js';
-import { InFlightRequests } from '../in-flight-requests.js';
+import { HttpSender } from '../../transport/http-sender.js';
+import { InFlightRequests } from '../../transport/in-flight-requests.js';
 import { encodeZipkinJson } from './zipkin-format.js';
 import { describeValue } from '../../../core/describe-value.js';
-import { isHeaderValue, isHttpToken } from '../../../core/http-token.js';
+import { checkOptions, validateHeaders, validateUrl } from '../../transport/exporter-options.js';
 
 export interface ZipkinExporterOptions {
   /** The collector's span endpoint. @default 'http://localhost:9411/api/v2/spans' */
@@ -23,6 +23,8 @@ export interface ZipkinExporterOptions {
 }
 
 /** The OpenTelemetry default for OTEL_EXPORTER_ZIPKIN_ENDPOINT. */
+const OWNER = 'ZipkinExporter';
+
 export const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
 /** The OpenTelemetry default for OTEL_EXPORTER_ZIPKIN_TIMEOUT, in ms. */
 export const DEFAULT_ZIPKIN_TIMEOUT_MS = 10_000;
@@ -38,11 +40,9 @@ export class ZipkinExporter implements SpanExporter {
   private readonly requests = new InFlightRequests('ZipkinExporter');
 
   constructor(options: ZipkinExporterOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new Error(`ZipkinExporter: options must be an object, got ${describeValue(options)}`);
-    }
-    const url = validateUrl(options.url ?? DEFAULT_ZIPKIN_URL);
-    const headers = validateHeaders(options.headers);
+    checkOptions(OWNER, options);
+    const url = validateUrl(OWNER, 'url', options.url ?? DEFAULT_ZIPKIN_URL, DEFAULT_ZIPKIN_URL);
+    const headers = validateHeaders(OWNER, options.headers);
     const timeoutMs = options.timeoutMs ?? DEFAULT_ZIPKIN_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new Error(
@@ -123,7 +123,7 @@ export function zipkinOptionsFromEnv(
   const endpoint = env.OTEL_EXPORTER_ZIPKIN_ENDPOINT?.trim();
   if (endpoint) {
     try {
-      options.url = validateUrl(endpoint);
+      options.url = validateUrl(OWNER, 'url', endpoint, DEFAULT_ZIPKIN_URL);
     } catch {
       warnings.push(
         envIgnored('OTEL_EXPORTER_ZIPKIN_ENDPOINT', endpoint, 'an http: or https: URL'),
@@ -145,45 +145,4 @@ export function zipkinOptionsFromEnv(
 
 function envIgnored(name: string, value: string, expected: string): string {
   return `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`;
-}
-
-function validateUrl(value: unknown): string {
-  let url: URL | undefined;
-  if (typeof value === 'string') {
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new Error(
-      `ZipkinExporter: option "url" must be an http: or https: URL such as ${DEFAULT_ZIPKIN_URL}, got ${describeValue(value)}`,
-    );
-  }
-  return url.href;
-}
-
-function validateHeaders(value: unknown): Record<string, string> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(
-      `ZipkinExporter: option "headers" must be an object of header names to strings, got ${describeValue(value)}`,
-    );
-  }
-  const headers: Record<string, string> = {};
-  for (const [name, headerValue] of Object.entries(value)) {
-    if (!isHttpToken(name)) {
-      throw new Error(
-        `ZipkinExporter: option "headers" has an invalid header name ${JSON.stringify(name)}`,
-      );
-    }
-    if (typeof headerValue !== 'string' || !isHeaderValue(headerValue)) {
-      throw new Error(
-        `ZipkinExporter: option "headers.${name}" must be a string without control characters, got ${describeValue(headerValue)}`,
-      );
-    }
-    headers[name.toLowerCase()] = headerValue;
-  }
-  return headers;
 }

@@ -694,7 +694,7 @@ describe('ZipkinExporter', () => {
     [
       'headers',
       { headers: { 'bad name': 'v' } },
-      /option "headers" has an invalid header name "bad name"/,
+      /option "headers.bad name" has an invalid header name "bad name"/,
     ],
     ['headers', { headers: { 'x-a': 'line\r\nbreak' } }, /option "headers.x-a" must be a string/],
     ['serviceName', { serviceName: '  ' }, /option "serviceName" must be a non-empty string/],
