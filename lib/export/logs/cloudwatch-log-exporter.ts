@@ -19,7 +19,12 @@ import {
   type CloudWatchSdkLoader,
   type RejectedLogEventsInfo,
 } from './cloudwatch-logs-api.js';
-import { checkOptions, optionError, optionalString, validateUrl } from '../transport/exporter-options.js';
+import {
+  checkOptions,
+  optionError,
+  optionalString,
+  validateUrl,
+} from '../transport/exporter-options.js';
 
 export interface CloudWatchLogExporterOptions {
   /** The log group, e.g. `/nestjs/orders`. Created when missing (see `createMissing`). */
