@@ -20,7 +20,7 @@ function compile(project) {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 compile('tsconfig.build.json');
-inlineViewer(new URL('../dist', import.meta.url), 'esm');
+inlineViewer(new URL('../dist/', import.meta.url), 'esm');
 compile('tsconfig.cjs.json');
 inlineViewer(new URL('../dist/cjs/', import.meta.url), 'cjs');
 writeFileSync(new URL('../dist/cjs/package.json', import.meta.url), '{ "type": "commonjs" }\n');
