@@ -102,7 +102,7 @@ async function runSink(port, count) {
 // Shared: a tracer whose spans look like an HTTP server span with the usual attributes.
 
 async function loadLibrary() {
-  const lib = await import('nestjs-tracing');
+  const lib = { ...(await import('nestjs-tracing')), ...(await import('nestjs-tracing/export')) };
   // Internal path on purpose: the resource with host/process attributes, as the module builds it.
   const { createResource } = await import('../dist/core/resource.js');
   return { ...lib, createResource };

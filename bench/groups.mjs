@@ -32,7 +32,7 @@ function check(condition, message) {
 // nestjs-tracing
 
 async function loadOurs() {
-  const lib = await import('nestjs-tracing');
+  const lib = { ...(await import('nestjs-tracing')), ...(await import('nestjs-tracing/export')) };
   // Internal path on purpose: setGlobalTracer is not public API (TracingModule sets it).
   const { setGlobalTracer } = await import('../dist/core/global-tracer.js');
   const { Traced } = lib;

@@ -213,7 +213,10 @@ async function makeApp(variant, lib, onExport) {
 }
 
 async function worker(variants) {
-  const lib = await import('../dist/index.js');
+  const lib = {
+    ...(await import('../dist/index.js')),
+    ...(await import('../dist/export/index.js')),
+  };
   const exported = Object.fromEntries(variants.map((v) => [v, 0]));
   const apps = {};
   for (const v of variants) apps[v] = await makeApp(v, lib, (n) => (exported[v] += n));

@@ -2,11 +2,9 @@
 export { TracingModule, type TracingModuleAsyncOptions } from './tracing.module.js';
 export { TracingService } from './nest/tracing.service.js';
 export { TracingInterceptor } from './nest/tracing.interceptor.js';
-export { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
-export { Traced, type TracedOptions } from './nest/traced.decorator.js';
+export { Traced, type TracedOptions } from './decorators/traced.decorator.js';
 export { CurrentSpan, CorrelationId } from './nest/tracing.param-decorators.js';
-export { TRACING_EXPORTERS, TRACED_METADATA } from './tracing.constants.js';
-export { TRACING_MODULE_OPTIONS } from './tracing.module-definition.js';
+export { TRACING_EXPORTERS } from './tracing.constants.js';
 export { TracingConfigError } from './tracing.errors.js';
 export type {
   BuiltInExporterConfig,
@@ -20,14 +18,13 @@ export type {
   TracingOptionsFactory,
 } from './interfaces/tracing-module-options.interface.js';
 
-// Core
-export { Tracer, type SpanOptions, type TracerConfig } from './core/tracer.js';
+// Spans, context, samplers, propagators and exporters (the lower layers: './export/index.ts')
+export type { SpanOptions } from './core/tracer.js';
 export type { ErrorClass, ErrorMatcher, ErrorPolicy } from './core/error-policy.js';
 export {
   SpanKind,
   SpanStatusCode,
   TraceFlags,
-  DEFAULT_SPAN_LIMITS,
   type AttributeValue,
   type Attributes,
   type AttributesInput,
@@ -43,15 +40,7 @@ export {
   type TimeInput,
   type TraceStateLike,
 } from './core/types.js';
-export { Baggage, type BaggageEntry } from './core/baggage.js';
-export { TraceContext, activeContext, runWithContext, bindContext } from './core/trace-context.js';
-export {
-  RandomIdGenerator,
-  isValidSpanId,
-  isValidTraceId,
-  type IdGenerator,
-} from './core/id-generator.js';
-export { hrTimeToUnixNanos, hrTimeToUnixMicros, hrTimeToUnixMillis } from './core/clock.js';
+export type { TraceContext } from './core/trace-context.js';
 export {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -59,65 +48,43 @@ export {
   ParentBasedSampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
-  createSampler,
   type Sampler,
   type SamplerFunction,
   type SamplerName,
   type SamplingParameters,
 } from './core/samplers.js';
 export { ExportResultCode, type ExportResult, type SpanExporter } from './core/span-exporter.js';
-export type { SpanProcessor } from './core/span-processor.js';
-export { SimpleSpanProcessor } from './core/simple-span-processor.js';
-export {
-  BatchSpanProcessor,
-  type BatchSpanProcessorOptions,
-  type ExporterStats,
-} from './core/batch-span-processor.js';
-export { MultiSpanProcessor } from './core/multi-span-processor.js';
+export type { ExporterStats } from './core/batch-span-processor.js';
 export {
   InMemorySpanExporter,
   type InMemorySpanExporterOptions,
-} from './core/exporters/in-memory-span-exporter.js';
+} from './export/spans/in-memory-span-exporter.js';
 export {
   ConsoleSpanExporter,
   type ConsoleSpanExporterOptions,
-} from './core/exporters/console-span-exporter.js';
+} from './export/spans/console-span-exporter.js';
 export {
   B3Propagator,
   CompositePropagator,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
-  createPropagator,
-  defaultGetter,
-  defaultSetter,
-  formatTraceparent,
-  parseTraceparent,
   type Carrier,
   type CarrierGetter,
   type CarrierSetter,
   type PropagationState,
   type TextMapPropagator,
 } from './core/propagation/index.js';
-export { TraceState, parseTraceState } from './core/trace-state.js';
 export {
   FileSpanExporter,
   type FileSpanExporterOptions,
-} from './core/exporters/file-span-exporter.js';
+} from './export/spans/file-span-exporter.js';
 export {
   OtlpHttpExporter,
-  encodeOtlpJson,
-  encodeOtlpProtobuf,
   type OtlpHttpExporterOptions,
   type OtlpHttpProtocol,
   type OtlpCompression,
-  type OtlpPartialSuccess,
-} from './core/exporters/otlp/index.js';
-export {
-  ZipkinExporter,
-  encodeZipkinJson,
-  type ZipkinExporterOptions,
-  type ZipkinSpan,
-} from './core/exporters/zipkin/index.js';
+} from './export/spans/otlp/index.js';
+export { ZipkinExporter, type ZipkinExporterOptions } from './export/spans/zipkin/index.js';
 export type {
   OtlpExporterConfig,
   ExporterBatchConfig,
@@ -135,34 +102,17 @@ export {
   type TracingHealthIndicatorDetails,
   type TracingHealthIndicatorResult,
 } from './metrics/tracing-health.indicator.js';
-export {
-  MetricsRegistry,
-  type Counter,
-  type CounterFamily,
-  type Gauge,
-  type GaugeFamily,
-  type Histogram,
-  type HistogramFamily,
-  type HistogramSeries,
-  type MetricFamilySnapshot,
-  type MetricLabels,
-  type MetricsRegistryOptions,
-  type MetricType,
-  type ScalarSeries,
-} from './metrics/metrics-registry.js';
-export { formatPrometheus } from './metrics/prometheus-format.js';
+// The types of TracingMetricsService's `registry` and `collect()`.
+export type { MetricFamilySnapshot, MetricsRegistry } from './metrics/metrics-registry.js';
 export type { HealthOptions, MetricsOptions } from './metrics/metrics-options.interface.js';
-export { GEN_AI_ATTRIBUTES } from './genai/genai.attributes.js';
 export { traceGenAi, traceGenAiStream, recordGenAiUsage } from './genai/genai.helpers.js';
-export { readGenAiUsage } from './genai/genai-usage.js';
-export { GenAiPricing } from './genai/genai-pricing.js';
 export type { GenAiCall } from './genai/genai-call.js';
 export type {
   GenAiRequest,
   GenAiUsage,
   GenAiUsageReader,
   TracedGenAiOptions,
-} from './genai/genai-call.interface.js';
+} from './core/genai-call.interface.js';
 export type { GenAiModelPrice, GenAiOptions } from './genai/genai-options.interface.js';
 
 // Devtools: the trace viewer
@@ -196,9 +146,8 @@ export type {
 
 // Correlated logs and log exporters
 export { TraceLogger, type StandaloneTraceLoggerOptions } from './logging/trace-logger.js';
-export { RunContext, runJob, currentRun, type RunOptions } from './logging/run-context.js';
+export { runJob, currentRun, type RunContext, type RunOptions } from './logging/run-context.js';
 export { LOG_EXPORTERS } from './logging/logging.constants.js';
-export { logRecordToJson, type LogJson } from './logging/log-format.js';
 export type {
   LogError,
   LogExporter,
@@ -206,7 +155,7 @@ export type {
   LogLevel,
   LogLevelName,
   LogRecord,
-} from './logging/log-record.js';
+} from './core/log-record.js';
 export type { LogDestination } from './logging/log-output.js';
 export type {
   LogExporterCommonConfig,
@@ -219,9 +168,6 @@ export {
   DatadogLogExporter,
   LokiLogExporter,
   RestLogExporter,
-  encodeDatadogLogs,
-  encodeLokiPush,
-  toCloudWatchLogEvents,
   type AwsCredentials,
   type CloudWatchLogExporterOptions,
   type DatadogLogExporterOptions,
@@ -229,4 +175,4 @@ export {
   type LokiLogExporterOptions,
   type RestLogExporterOptions,
   type RestLogFormatter,
-} from './exporters/logs/index.js';
+} from './export/logs/index.js';

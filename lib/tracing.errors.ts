@@ -1,4 +1,6 @@
-import { findUnknownOption } from './core/option-keys.js';
+import { ENV_EXPORTER_NAMES } from './config/exporter-types.js';
+import { findUnknownOption } from './config/option-keys.js';
+import { describeValue } from './core/describe-value.js';
 
 /** A misconfiguration found at start-up; the message names the option and what was expected. */
 export class TracingConfigError extends Error {
@@ -7,7 +9,7 @@ export class TracingConfigError extends Error {
 
 export function invalidOption(option: string, expected: string, got: unknown): TracingConfigError {
   return new TracingConfigError(
-    `TracingModule: option "${option}" must be ${expected}; got ${describe(got)}.`,
+    `TracingModule: option "${option}" must be ${expected}; got ${describeValue(got)}.`,
   );
 }
 
@@ -25,22 +27,15 @@ export function rejectUnknownOptions(
   if (problem !== undefined) throw new TracingConfigError(`${owner}: ${problem}.`);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`;
-  return String(value);
-}
-
 export const MESSAGES = {
   asyncSourceMissing:
     'TracingModule.forRootAsync: provide one of useFactory, useClass or useExisting.',
+  optionRenamed: (old: string, now: string) =>
+    `TracingModule: option "${old}" is deprecated and will be removed in the next release; use "${now}" (same meaning).`,
   envIgnored: (name: string, value: string, expected: string) =>
     `${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using the default.`,
   exporterUnavailable: (name: string) =>
-    `OTEL_TRACES_EXPORTER: unknown exporter "${name}" (expected otlp, zipkin, jaeger, console or none); ignoring it.`,
+    `OTEL_TRACES_EXPORTER: unknown exporter "${name}" (expected ${ENV_EXPORTER_NAMES.join(', ')}); ignoring it.`,
   noExporters:
     'No span exporters configured: spans are created and propagated but not exported. ' +
     "Add exporters to TracingModule.forRoot (e.g. [{ type: 'console' }]) or set OTEL_TRACES_EXPORTER.",

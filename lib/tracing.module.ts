@@ -13,17 +13,22 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { clearGlobalTracer, setGlobalTracer } from './core/global-tracer.js';
 import type { SpanExporter } from './core/span-exporter.js';
 import { Tracer } from './core/tracer.js';
-import { ConsoleSpanExporter } from './core/exporters/console-span-exporter.js';
-import { InMemorySpanExporter } from './core/exporters/in-memory-span-exporter.js';
-import type { ResolvedTracingConfig } from './nest/tracing-config.js';
+import { ConsoleSpanExporter } from './export/spans/console-span-exporter.js';
+import { InMemorySpanExporter } from './export/spans/in-memory-span-exporter.js';
+import type { ResolvedTracingConfig } from './config/tracing-config.js';
 import { TracingContextMiddleware } from './nest/tracing-context.middleware.js';
-import { installHttpTracing } from './nest/http-platform.js';
+import { installHttpTracing } from './server/http-platform.js';
 import { recordHttpExceptions } from './nest/http-exceptions.js';
-import { installServerResponseAccounting } from './http/stream-accounting.js';
+import { installServerResponseAccounting } from './server/stream-accounting.js';
 import { tracingInterceptorProvider } from './nest/tracing.interceptor.js';
-import { exporterClassProviders, tracingProviders } from './nest/tracing.providers.js';
+import {
+  exporterClassProviders,
+  FEATURE_EXPORTS,
+  FEATURE_PROVIDERS,
+  tracingProviders,
+} from './tracing.providers.js';
 import { TracingService } from './nest/tracing.service.js';
-import { FEATURE_EXPORTS, FEATURE_PROVIDERS, TRACING_FEATURES } from './nest/tracing.features.js';
+import { TRACING_FEATURES } from './tracing.features.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { invalidOption, MESSAGES, TracingConfigError } from './tracing.errors.js';
 import { TRACING_CONFIG } from './tracing.internal-constants.js';
@@ -116,7 +121,7 @@ export class TracingModule
     installServerResponseAccounting();
     const adapter = this.adapterHost.httpAdapter;
     if (
-      this.config.mountMiddleware &&
+      this.config.instrumentServer &&
       (adapter === undefined || !installHttpTracing(adapter, this.tracer, this.config))
     ) {
       // '{*path}' matches every path on both Express 5 and Fastify route syntax (Nest 11+).

@@ -61,8 +61,8 @@ let shutdown = async () => {};
 let exporterStats = async () => undefined;
 
 if (variant === 'ours') {
-  const { TracingModule, TracingService, Traced, encodeOtlpProtobuf } =
-    await import('nestjs-tracing');
+  const { TracingModule, TracingService, Traced } = await import('nestjs-tracing');
+  const { encodeOtlpProtobuf } = await import('nestjs-tracing/export');
   exporterStats = async (app) => {
     const tracing = app.get(TracingService);
     await tracing.forceFlush();

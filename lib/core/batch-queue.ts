@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from './span-exporter.js';
+import type { ExporterStats } from './exporter-stats.js';
 import { runSuppressed } from './trace-context.js';
-import { findUnknownOption } from './option-keys.js';
 
 export interface BatchQueueOptions {
   /** Items held while waiting to be exported; beyond it items are dropped and counted. @default 2048 */
@@ -19,28 +19,6 @@ export interface BatchQueueOptions {
   retryMaxDelayMs?: number;
   /** How long shutdown may spend flushing before it drops what is left. @default 10000 */
   shutdownTimeoutMs?: number;
-}
-
-/** What one exporter's pipeline has done so far. */
-export interface ExporterStats {
-  exporter: string;
-  /** Items (spans, log records) the backend accepted. */
-  exported: number;
-  /**
-   * Items never sent: the queue was full, the shutdown deadline passed while they were
-   * queued, or they ended after shutdown.
-   */
-  dropped: number;
-  /**
-   * Items sent but not delivered: a final failure, exhausted retries, or an export still
-   * unanswered (or waiting to retry) at the shutdown deadline. With `exported` and `dropped`
-   * it accounts for every item given to the queue.
-   */
-  failed: number;
-  /** Retry attempts made. */
-  retried: number;
-  queueLength: number;
-  lastError?: { message: string; at: string };
 }
 
 /** How the queue reports a failure; called once per kind of failure. */
@@ -410,13 +388,15 @@ export class BatchQueue<T> {
 /** The option names, for validation by callers that merge options from several places. */
 export const BATCH_OPTION_NAMES = Object.keys(DEFAULTS) as (keyof BatchQueueOptions)[];
 
-/** A message for the first invalid option (named `${path}.${key}`), or undefined. */
-export function findInvalidBatchOption(
+/**
+ * A message for the first value out of range (named `${path}.${key}`), or undefined. Keys
+ * are config/'s to check (it suggests the intended one); the queue refuses unknown ones
+ * plainly when it is built.
+ */
+export function findInvalidBatchValue(
   options: BatchQueueOptions,
   path = 'batch',
 ): string | undefined {
-  const unknown = findUnknownOption(options, path, BATCH_OPTION_NAMES);
-  if (unknown !== undefined) return unknown;
   for (const key of Object.keys(options) as (keyof Resolved)[]) {
     const value = options[key];
     if (value === undefined) continue;
@@ -429,7 +409,13 @@ export function findInvalidBatchOption(
 }
 
 function resolveOptions(options: BatchQueueOptions): Resolved {
-  const invalid = findInvalidBatchOption(options);
+  const unknown = Object.keys(options).find((key) => !BATCH_OPTION_NAMES.includes(key as never));
+  if (unknown !== undefined) {
+    throw new Error(
+      `unknown option "batch.${unknown}"; known options are ${BATCH_OPTION_NAMES.join(', ')}`,
+    );
+  }
+  const invalid = findInvalidBatchValue(options);
   if (invalid !== undefined) throw new Error(invalid);
   const resolved: Resolved = { ...DEFAULTS };
   for (const key of BATCH_OPTION_NAMES) {

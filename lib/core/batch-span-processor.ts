@@ -1,19 +1,11 @@
-import {
-  BatchQueue,
-  type BatchQueueOptions,
-  type ExporterStats,
-  type FailureReporter,
-} from './batch-queue.js';
+import { BatchQueue, type BatchQueueOptions, type FailureReporter } from './batch-queue.js';
+import type { ExporterStats } from './exporter-stats.js';
 import type { SpanExporter } from './span-exporter.js';
 import type { SpanProcessor } from './span-processor.js';
 import { TraceFlags, type ReadableSpan } from './types.js';
 
-export {
-  BATCH_OPTION_NAMES,
-  findInvalidBatchOption,
-  type ExporterStats,
-  type FailureReporter,
-} from './batch-queue.js';
+export type { FailureReporter } from './batch-queue.js';
+export type { ExporterStats } from './exporter-stats.js';
 
 /** The batch queue's options, with spans as the items. */
 export type BatchSpanProcessorOptions = BatchQueueOptions;

@@ -1,4 +1,4 @@
-import type { ExporterStats } from './batch-span-processor.js';
+import type { ExporterStats } from './exporter-stats.js';
 import type { SpanProcessor } from './span-processor.js';
 import type { ReadableSpan, Span } from './types.js';
 

@@ -1,5 +1,5 @@
 import { ExportResultCode, type SpanExporter } from './span-exporter.js';
-import type { ExporterStats } from './batch-span-processor.js';
+import type { ExporterStats } from './exporter-stats.js';
 import type { SpanProcessor } from './span-processor.js';
 import { runSuppressed } from './trace-context.js';
 import { TraceFlags, type ReadableSpan } from './types.js';

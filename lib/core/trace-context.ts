@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Baggage } from './baggage.js';
 import type { Attributes, Span } from './types.js';
-import type { Tracer } from './tracer.js';
+
+/**
+ * The tracer that owns a context: the `Tracer` class. tracer.ts completes this declaration
+ * (`interface ContextTracer extends Tracer`), so the context names its tracer without
+ * importing it: the tracer imports the context, never the other way round.
+ */
+export interface ContextTracer {}
 
 /**
  * What the current async flow knows: its active span, the request's correlation id and
@@ -13,7 +19,7 @@ export class TraceContext {
     readonly span: Span | undefined,
     readonly correlationId: string | undefined,
     readonly baggage: Baggage | undefined,
-    readonly tracer: Tracer | undefined,
+    readonly tracer: ContextTracer | undefined,
     /** Set around the library's own work (exports) so it is never traced. */
     readonly suppressed: boolean,
     /**

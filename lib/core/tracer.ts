@@ -56,6 +56,11 @@ export interface TracerConfig {
   errorPolicy?: ErrorPolicy;
 }
 
+declare module './trace-context.js' {
+  // What a context's `tracer` is (declared there without an import, to keep one direction).
+  interface ContextTracer extends Tracer {}
+}
+
 const DEFAULT_SCOPE: InstrumentationScope = { name: 'nestjs-tracing', version: '0.1.0' };
 
 /** Starts spans: one tracer per app, holding its sampler, processor, resource and limits. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { invalidOption, rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import {
   normaliseAddress,

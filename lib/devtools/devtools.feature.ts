@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import type { TracingFeature } from '../nest/tracing.features.js';
-import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { DEVTOOLS_OPTIONS, DEVTOOLS_PROCESSORS } from './devtools.constants.js';
 import { resolveDevtoolsOptions, type ResolvedDevtoolsOptions } from './devtools-options.js';

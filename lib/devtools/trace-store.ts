@@ -1,6 +1,6 @@
 import type { SpanProcessor } from '../core/span-processor.js';
 import { SpanKind, TraceFlags, type ReadableSpan } from '../core/types.js';
-import { CORRELATION_ID_ATTRIBUTE } from '../nest/http-request.js';
+import { CORRELATION_ID_ATTRIBUTE } from '../server/http-request.js';
 import type {
   DevtoolsTraceList,
   DevtoolsTraceStatus,

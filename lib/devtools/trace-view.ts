@@ -1,7 +1,7 @@
-import { spanToJson } from '../core/exporters/console-format.js';
+import { spanToJson } from '../export/spans/console-format.js';
 import { SpanStatusCode, type ReadableSpan } from '../core/types.js';
 import type { HttpRequestRecord } from '../http/interfaces/http-request-record.interface.js';
-import { CORRELATION_ID_ATTRIBUTE } from '../nest/http-request.js';
+import { CORRELATION_ID_ATTRIBUTE } from '../server/http-request.js';
 import type {
   DevtoolsSpan,
   DevtoolsTrace,

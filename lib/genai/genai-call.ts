@@ -2,8 +2,12 @@ import { now } from '../core/clock.js';
 import { activeContext } from '../core/trace-context.js';
 import type { Span } from '../core/types.js';
 import { TracingConfigError } from '../tracing.errors.js';
-import type { GenAiUsage, GenAiUsageReader, TracedGenAiOptions } from './genai-call.interface.js';
-import { GEN_AI_ATTRIBUTES as A } from './genai.attributes.js';
+import type {
+  GenAiUsage,
+  GenAiUsageReader,
+  TracedGenAiOptions,
+} from '../core/genai-call.interface.js';
+import { GEN_AI_ATTRIBUTES as A } from '../core/genai-attributes.js';
 import type { GenAiPricing } from './genai-pricing.js';
 import { readGenAiUsage } from './genai-usage.js';
 

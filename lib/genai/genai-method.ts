@@ -3,7 +3,7 @@ import { getGlobalTracer } from '../core/global-tracer.js';
 import { activeContext } from '../core/trace-context.js';
 import { isPromiseLike } from '../core/tracer.js';
 import { checkGenAiOptions, GenAiCall } from './genai-call.js';
-import type { TracedGenAiOptions } from './genai-call.interface.js';
+import type { TracedGenAiOptions } from '../core/genai-call.interface.js';
 import { genAiPricingFor } from './genai-pricing.js';
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;

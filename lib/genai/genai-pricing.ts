@@ -1,5 +1,5 @@
 import type { Tracer } from '../core/tracer.js';
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { invalidOption, rejectUnknownOptions } from '../tracing.errors.js';
 import type { GenAiModelPrice, GenAiOptions } from './genai-options.interface.js';
 

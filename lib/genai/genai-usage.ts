@@ -1,4 +1,4 @@
-import type { GenAiUsage } from './genai-call.interface.js';
+import type { GenAiUsage } from '../core/genai-call.interface.js';
 
 type Fields = Record<string, unknown>;
 

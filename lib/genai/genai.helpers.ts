@@ -4,7 +4,7 @@ import { isPromiseLike, recordError, type Tracer } from '../core/tracer.js';
 import { SpanKind } from '../core/types.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { checkGenAiOptions, GenAiCall } from './genai-call.js';
-import type { GenAiUsage, TracedGenAiOptions } from './genai-call.interface.js';
+import type { GenAiUsage, TracedGenAiOptions } from '../core/genai-call.interface.js';
 import { genAiPricingFor } from './genai-pricing.js';
 
 /**

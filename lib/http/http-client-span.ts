@@ -3,21 +3,17 @@ import type { Readable } from 'node:stream';
 import { now } from '../core/clock.js';
 import { exceptionAttributes } from '../core/span.js';
 import { SpanStatusCode, type Attributes, type Span } from '../core/types.js';
-import type { CapturedBody } from './body-redaction.js';
+import type { CapturedBody } from '../core/redaction/body-redaction.js';
 import type { ResolvedHttpTracingOptions } from './http-tracing-options.js';
 import type {
   HttpMessageRecord,
   HttpRequestRecord,
 } from './interfaces/http-request-record.interface.js';
-import { scrubSecrets, type RedactedUrl } from './redaction.js';
-import { cutUtf8 } from './redaction-text.js';
+import { scrubSecrets, type RedactedUrl } from '../core/redaction/redaction.js';
+import { cutUtf8 } from '../core/redaction/redaction-text.js';
 import type { HttpRequestRecords } from './request-records.js';
-import {
-  setStreamAttributes,
-  streamKind,
-  trackReadable,
-  type TrackedReadable,
-} from './stream-accounting.js';
+import { setStreamAttributes, streamKind } from '../server/stream-figures.js';
+import { trackReadable, type TrackedReadable } from './stream-tracking.js';
 import { RECORD_ATTRIBUTES } from './traced-http.constants.js';
 
 /** Header attributes per direction, so headers never crowd other attributes out of the span's limit. */

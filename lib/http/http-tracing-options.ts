@@ -1,7 +1,8 @@
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { HttpTracingOptions } from './interfaces/http-tracing-options.interface.js';
-import { Redactor } from './redaction.js';
+import { Redactor } from '../core/redaction/redaction.js';
+import { describeValue } from '../core/describe-value.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4096;
 export const DEFAULT_MAX_RECORDS = 100;
@@ -44,12 +45,12 @@ export function resolveHttpTracingOptions(
 ): ResolvedHttpTracingOptions {
   const fail = (option: string, expected: string, got: unknown): never => {
     throw new TracingConfigError(
-      `${owner}: option "tracing.${option}" must be ${expected}; got ${describe(got)}.`,
+      `${owner}: option "tracing.${option}" must be ${expected}; got ${describeValue(got)}.`,
     );
   };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TracingConfigError(
-      `${owner}: option "tracing" must be an object; got ${describe(options)}.`,
+      `${owner}: option "tracing" must be an object; got ${describeValue(options)}.`,
     );
   }
   rejectUnknownOptions(options, 'tracing', KNOWN_OPTIONS, owner);
@@ -117,12 +118,4 @@ export function resolveHttpTracingOptions(
     maxRecords,
     verbose,
   };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`;
-  return String(value);
 }

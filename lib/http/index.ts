@@ -4,7 +4,7 @@ export { TRACED_HTTP_MODULE_OPTIONS } from './traced-http.module-definition.js';
 export { TracedHttpService } from './traced-http.service.js';
 export { HttpRequestRecords } from './request-records.js';
 export { instrumentAxios, type AxiosInstrumentation } from './instrument-axios.js';
-export { instrumentServerResponse } from './stream-accounting.js';
+export { instrumentServerResponse } from '../server/stream-accounting.js';
 export { RECORD_ATTRIBUTES, STREAM_ATTRIBUTES } from './traced-http.constants.js';
 export type {
   HttpMessageRecord,

@@ -5,7 +5,7 @@ import type {
   HttpMessageRecord,
   HttpRequestRecord,
 } from './interfaces/http-request-record.interface.js';
-import type { CapturedBody } from './body-redaction.js';
+import type { CapturedBody } from '../core/redaction/body-redaction.js';
 
 /** A finished call with its bodies at the verbose cap (already redacted). */
 export interface VerboseExchange {

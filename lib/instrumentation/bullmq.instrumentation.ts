@@ -5,7 +5,7 @@ import { parseTraceparent } from '../core/propagation/w3c-trace-context-propagat
 import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
 import { SpanKind, type SpanContext } from '../core/types.js';
-import { wrapMethod } from '../nest/traced.decorator.js';
+import { wrapMethod } from '../decorators/traced-method.js';
 import type { TracingService } from '../nest/tracing.service.js';
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
@@ -133,6 +133,7 @@ function define(target: object, key: string, original: AnyFunction, traced: AnyF
     return traced.apply(this, arguments as unknown as unknown[]);
   };
   Object.defineProperty(wrapper, 'name', { value: key, configurable: true });
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(target, key, {
     value: wrapper,
     writable: true,
@@ -190,6 +191,7 @@ export function instrumentProcessorDecorator(
   serviceFor: ServiceLookup,
 ): void {
   const decorate = decorator.decorate;
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(decorator, 'decorate', {
     value: function (this: unknown, processor: AnyFunction): AnyFunction {
       return traceJobs(decorate.call(this, processor), serviceFor);

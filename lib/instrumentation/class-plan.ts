@@ -3,7 +3,7 @@ import { getGlobalTracer } from '../core/global-tracer.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { currentContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import { TraceFlags } from '../core/types.js';
-import { wrapMethod } from '../nest/traced.decorator.js';
+import { wrapMethod } from '../decorators/traced-method.js';
 import { TRACED_METADATA } from '../tracing.constants.js';
 import {
   componentType,

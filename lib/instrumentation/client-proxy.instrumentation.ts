@@ -44,6 +44,7 @@ export function instrumentClientProxy(
   setHook.call(client, hook);
   carryInTransportHeaders(client, serviceFor);
   if (isGrpcClient(client)) carryInGrpcMetadata(client, serviceFor);
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(client, 'setOnDispatchHook', {
     value: function setOnDispatchHook(next: DispatchHook | undefined) {
       appHook = next;
@@ -108,6 +109,7 @@ function carryInTransportHeaders(
     }
     return serialized;
   };
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(serializer, 'serialize', {
     value: function (this: unknown, value: unknown, options?: unknown): unknown {
       const serialized = serialize.call(this, value, options);
@@ -185,6 +187,7 @@ function carryInGrpcMetadata(
 ): void {
   loadMetadataClass();
   const getService = client.getService;
+  // Replaces a method on an instance we do not own: listed, with why, in lib/nest/patches.ts.
   Object.defineProperty(client, 'getService', {
     value: function (this: unknown, name: string): Record<string, unknown> {
       const service = getService.call(this, name);

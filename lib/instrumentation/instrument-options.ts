@@ -1,7 +1,7 @@
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { ReadableSpan } from '../core/types.js';
-import type { CollapseRules } from './collapsing-span-processor.js';
+import type { CollapseRules } from './collapse-rules.js';
 import type {
   CollapseOptions,
   InstrumentationMatcher,

@@ -1,4 +1,4 @@
-import type { TracingFeature } from '../nest/tracing.features.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { SpanCollapse } from './span-collapse.js';
 
 /**

@@ -1,4 +1,4 @@
-import { Traced } from '../nest/traced.decorator.js';
+import { Traced } from '../decorators/traced.decorator.js';
 
 /**
  * No span for this method, or for any method of this class: the automatic

@@ -1,10 +1,7 @@
 import type { SpanProcessor } from '../core/span-processor.js';
-import type { ExportWrapper } from '../nest/tracing.features.js';
-import {
-  CollapsingSpanProcessor,
-  type CollapseRules,
-  type CollapseRulesSource,
-} from './collapsing-span-processor.js';
+import type { ExportWrapper } from '../config/tracing-feature.js';
+import type { CollapseRules, CollapseRulesSource } from './collapse-rules.js';
+import { CollapsingSpanProcessor } from './collapsing-span-processor.js';
 
 /**
  * The collapse rule of one app. Nest makes it (so a TracingInstrument sees it created and

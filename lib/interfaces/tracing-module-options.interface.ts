@@ -1,10 +1,10 @@
 import type { Type } from '@nestjs/common';
 import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js';
-import type { ConsoleSpanExporterOptions } from '../core/exporters/console-span-exporter.js';
-import type { FileSpanExporterOptions } from '../core/exporters/file-span-exporter.js';
-import type { OtlpHttpExporterOptions } from '../core/exporters/otlp/otlp-http-exporter.js';
-import type { ZipkinExporterOptions } from '../core/exporters/zipkin/zipkin-exporter.js';
-import type { InMemorySpanExporterOptions } from '../core/exporters/in-memory-span-exporter.js';
+import type { ConsoleSpanExporterOptions } from '../export/spans/console-span-exporter.js';
+import type { FileSpanExporterOptions } from '../export/spans/file-span-exporter.js';
+import type { OtlpHttpExporterOptions } from '../export/spans/otlp/otlp-http-options.js';
+import type { ZipkinExporterOptions } from '../export/spans/zipkin/zipkin-exporter.js';
+import type { InMemorySpanExporterOptions } from '../export/spans/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
@@ -14,21 +14,28 @@ import type { DevtoolsOptions } from '../devtools/interfaces/devtools-options.in
 import type { HealthOptions, MetricsOptions } from '../metrics/metrics-options.interface.js';
 import type { GenAiOptions } from '../genai/genai-options.interface.js';
 import type { LoggingOptions } from '../logging/logging-options.interface.js';
+import type { SpanExporterType } from '../config/exporter-types.js';
 
 /** Per-exporter batching; `false` exports each span as it ends (for development only). */
 export interface ExporterBatchConfig {
   batch?: BatchSpanProcessorOptions | false;
 }
 
-/** A built-in exporter named by type. */
-export type BuiltInExporterConfig =
-  | ({ type: 'console' } & ConsoleSpanExporterOptions & ExporterBatchConfig)
-  | ({ type: 'memory' } & InMemorySpanExporterOptions)
-  | ({ type: 'file' } & FileSpanExporterOptions & ExporterBatchConfig)
-  | ({ type: 'otlp' } & OtlpExporterConfig & ExporterBatchConfig)
+/** Each built-in exporter's options, by its type (config/exporter-types.ts lists the types). */
+export interface BuiltInExporterOptions {
+  console: ConsoleSpanExporterOptions & ExporterBatchConfig;
+  memory: InMemorySpanExporterOptions;
+  file: FileSpanExporterOptions & ExporterBatchConfig;
+  otlp: OtlpExporterConfig & ExporterBatchConfig;
   /** Jaeger through its OTLP/HTTP port: the same as `otlp`, default http://localhost:4318/v1/traces. */
-  | ({ type: 'jaeger' } & OtlpExporterConfig & ExporterBatchConfig)
-  | ({ type: 'zipkin' } & ZipkinExporterOptions & ExporterBatchConfig);
+  jaeger: OtlpExporterConfig & ExporterBatchConfig;
+  zipkin: ZipkinExporterOptions & ExporterBatchConfig;
+}
+
+/** A built-in exporter named by type. */
+export type BuiltInExporterConfig = {
+  [T in SpanExporterType]: { type: T } & BuiltInExporterOptions[T];
+}[SpanExporterType];
 
 /** OTLP/HTTP settings; OTEL_EXPORTER_OTLP_* variables fill in what is left out. */
 export type OtlpExporterConfig = Omit<OtlpHttpExporterOptions, 'env' | 'onPartialSuccess'>;
@@ -97,7 +104,7 @@ export interface TracingModuleOptions {
   /** @default OTEL_PROPAGATORS, else ['tracecontext', 'baggage'] */
   propagators?: PropagatorName[] | TextMapPropagator;
   correlation?: CorrelationOptions;
-  /** @default OTEL_TRACES_EXPORTER (`otlp`, `zipkin`, `jaeger`, `console`, `none`), else none */
+  /** @default OTEL_TRACES_EXPORTER (`console`, `memory`, `otlp`, `jaeger`, `zipkin`, `none`), else none */
   exporters?: ExporterOption[];
   /**
    * Batching for every exporter but the in-memory one (which exports at once); a
@@ -110,9 +117,15 @@ export interface TracingModuleOptions {
   /** @default 128 attributes, 4096 characters per value, 128 events, 128 links */
   spanLimits?: Partial<SpanLimits>;
   /**
-   * Apply the context middleware to every route, so middleware, guards, pipes and
-   * exception filters see the request's context. With `false` the interceptor opens
-   * the context, and only code inside it sees it. @default true
+   * Trace HTTP requests from the server itself (its request listener, an Express middleware,
+   * Fastify hooks; a Nest middleware on other adapters), so middleware, guards, pipes and
+   * exception filters see the request's context. With `false` the interceptor opens the
+   * context, and only code inside it sees it. @default true
+   */
+  instrumentServer?: boolean;
+  /**
+   * @deprecated Renamed `instrumentServer` (it installs platform hooks, not a middleware);
+   * accepted, with a warning, until the next release.
    */
   mountMiddleware?: boolean;
   /**

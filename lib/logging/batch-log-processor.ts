@@ -1,10 +1,11 @@
+import { BatchQueue, type BatchQueueOptions, type FailureReporter } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import {
-  BatchQueue,
-  type BatchQueueOptions,
-  type ExporterStats,
-  type FailureReporter,
-} from '../core/batch-queue.js';
-import { LOG_SEVERITY, type LogExporter, type LogLevel, type LogRecord } from './log-record.js';
+  LOG_SEVERITY,
+  type LogExporter,
+  type LogLevel,
+  type LogRecord,
+} from '../core/log-record.js';
 import type { LogProcessor } from './log-processor.js';
 
 export interface BatchLogProcessorOptions extends BatchQueueOptions {

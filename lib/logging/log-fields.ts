@@ -1,6 +1,6 @@
 import type { Attributes } from '../core/types.js';
-import { REDACTED, Redactor } from '../http/redaction.js';
-import { toLogError, type LogFields } from './log-record.js';
+import { REDACTED, Redactor } from '../core/redaction/redaction.js';
+import { toLogError, type LogFields } from '../core/log-record.js';
 
 /** An HTTP credential pasted into a field: `Bearer …`, `Basic …`. */
 const CREDENTIAL_VALUE = /^\s*(bearer|basic|digest|negotiate)\s+\S{8,}/i;

@@ -1,4 +1,4 @@
-import type { LogRecord } from './log-record.js';
+import type { LogRecord } from '../core/log-record.js';
 
 /** Where log lines go: process.stdout, process.stderr, a file stream, any Writable. */
 export interface LogDestination {

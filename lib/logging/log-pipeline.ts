@@ -1,4 +1,4 @@
-import type { ExporterStats } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { now } from '../core/clock.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { createResource } from '../core/resource.js';
@@ -12,7 +12,7 @@ import {
   formatLogPrettyLine,
   logRecordToJson,
   stringifyLogJson,
-} from './log-format.js';
+} from '../core/log-format.js';
 import { LogOutput, type LogDestination } from './log-output.js';
 import type { LogProcessor } from './log-processor.js';
 import {
@@ -22,7 +22,7 @@ import {
   type LogFields,
   type LogLevel,
   type LogRecord,
-} from './log-record.js';
+} from '../core/log-record.js';
 
 export interface LogPipelineOptions {
   /** The app's resource (service, environment, host), as spans carry it. */

@@ -1,5 +1,5 @@
-import type { ExporterStats } from '../core/batch-queue.js';
-import type { LogRecord } from './log-record.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
+import type { LogRecord } from '../core/log-record.js';
 
 /**
  * Receives every log record the pipeline emits. `onEmit` is on the request path: it

@@ -1,15 +1,16 @@
-import { findInvalidBatchOption, type BatchQueueOptions } from '../core/batch-queue.js';
-import type { AwsCredentials } from '../exporters/logs/cloudwatch-log-exporter.js';
-import type { HttpAuth } from '../exporters/logs/exporter-options.js';
-import { isHttpUrl } from '../core/exporters/otlp/otlp-http-exporter.js';
-import { optionKeys } from '../core/option-keys.js';
-import { CloudWatchLogExporter } from '../exporters/logs/cloudwatch-log-exporter.js';
-import { DatadogLogExporter } from '../exporters/logs/datadog-log-exporter.js';
-import { LokiLogExporter } from '../exporters/logs/loki-log-exporter.js';
-import { RestLogExporter } from '../exporters/logs/rest-log-exporter.js';
+import type { BatchQueueOptions } from '../core/batch-queue.js';
+import { findInvalidBatchOption } from '../config/batch-options.js';
+import type { AwsCredentials } from '../export/logs/cloudwatch-logs-api.js';
+import type { HttpAuth } from '../export/transport/exporter-options.js';
+import { isHttpUrl } from '../export/spans/otlp/otlp-http-options.js';
+import { optionKeys } from '../config/option-keys.js';
+import { CloudWatchLogExporter } from '../export/logs/cloudwatch-log-exporter.js';
+import { DatadogLogExporter } from '../export/logs/datadog-log-exporter.js';
+import { LokiLogExporter } from '../export/logs/loki-log-exporter.js';
+import { RestLogExporter } from '../export/logs/rest-log-exporter.js';
 import { invalidOption, rejectUnknownOptions, TracingConfigError } from '../tracing.errors.js';
 import type { LogDestination } from './log-output.js';
-import { toLogLevel, type LogExporter, type LogLevel } from './log-record.js';
+import { toLogLevel, type LogExporter, type LogLevel } from '../core/log-record.js';
 import type {
   LogExporterCommonConfig,
   LogExporterConfig,

@@ -1,10 +1,10 @@
 import type { BatchQueueOptions } from '../core/batch-queue.js';
-import type { CloudWatchLogExporterOptions } from '../exporters/logs/cloudwatch-log-exporter.js';
-import type { DatadogLogExporterOptions } from '../exporters/logs/datadog-log-exporter.js';
-import type { LokiLogExporterOptions } from '../exporters/logs/loki-log-exporter.js';
-import type { RestLogExporterOptions } from '../exporters/logs/rest-log-exporter.js';
+import type { CloudWatchLogExporterOptions } from '../export/logs/cloudwatch-log-exporter.js';
+import type { DatadogLogExporterOptions } from '../export/logs/datadog-log-exporter.js';
+import type { LokiLogExporterOptions } from '../export/logs/loki-log-exporter.js';
+import type { RestLogExporterOptions } from '../export/logs/rest-log-exporter.js';
 import type { LogDestination } from './log-output.js';
-import type { LogExporter, LogLevelName } from './log-record.js';
+import type { LogExporter, LogLevelName } from '../core/log-record.js';
 
 /** Settings every log exporter entry takes besides its own. */
 export interface LogExporterCommonConfig {

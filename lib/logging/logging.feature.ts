@@ -1,12 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { Tracer } from '../core/tracer.js';
 import type { SpanProcessor } from '../core/span-processor.js';
-import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
-import type { TracingFeature } from '../nest/tracing.features.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { BatchLogProcessor } from './batch-log-processor.js';
 import { LogPipeline, registerLogPipeline } from './log-pipeline.js';
-import type { LogExporter } from './log-record.js';
+import type { LogExporter } from '../core/log-record.js';
 import {
   createLogExporter,
   resolveLoggingConfig,

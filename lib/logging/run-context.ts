@@ -13,7 +13,8 @@ import { runAndEnd, type Tracer } from '../core/tracer.js';
 import { SpanKind, type Attributes, type AttributesInput, type Span } from '../core/types.js';
 import { FieldRedactor } from './log-fields.js';
 import { logPipelineFor } from './log-pipeline.js';
-import { toLogError, type LogLevel } from './log-record.js';
+import { toLogError, type LogLevel } from '../core/log-record.js';
+import { describeValue } from '../core/describe-value.js';
 
 /** What identifies a unit of background work: a workflow run, a job, a stage of either. */
 export interface RunOptions {
@@ -206,7 +207,7 @@ function runFields(options: RunOptions): Attributes {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value === '')) {
       throw new TypeError(
-        `runJob: option "${key}" must be a non-empty string; got ${describe(value)}`,
+        `runJob: option "${key}" must be a non-empty string; got ${describeValue(value)}`,
       );
     }
   }
@@ -215,7 +216,7 @@ function runFields(options: RunOptions): Attributes {
   if (options.fields !== undefined) {
     if (options.fields === null || typeof options.fields !== 'object') {
       throw new TypeError(
-        `runJob: option "fields" must be an object; got ${describe(options.fields)}`,
+        `runJob: option "fields" must be an object; got ${describeValue(options.fields)}`,
       );
     }
     for (const key of Object.keys(options.fields)) {
@@ -224,7 +225,7 @@ function runFields(options: RunOptions): Attributes {
       const value = sanitizeAttributeValue(raw, 4096);
       if (value === undefined) {
         throw new TypeError(
-          `runJob: option "fields.${key}" must be a string, number, boolean or an array of one of them; got ${describe(raw)}`,
+          `runJob: option "fields.${key}" must be a string, number, boolean or an array of one of them; got ${describeValue(raw)}`,
         );
       }
       setOwn(fields, key, value);
@@ -251,12 +252,14 @@ function toTags(tags: RunOptions['tags']): string[] | undefined {
   }
   if (tags === null || typeof tags !== 'object') {
     throw new TypeError(
-      `runJob: option "tags" must be an array or an object; got ${describe(tags)}`,
+      `runJob: option "tags" must be an array or an object; got ${describeValue(tags)}`,
     );
   }
   return Object.entries(tags as Record<string, unknown>).map(([key, value]) => {
     if (typeof value !== 'string') {
-      throw new TypeError(`runJob: option "tags.${key}" must be a string; got ${describe(value)}`);
+      throw new TypeError(
+        `runJob: option "tags.${key}" must be a string; got ${describeValue(value)}`,
+      );
     }
     return `${key}:${value}`;
   });
@@ -265,11 +268,4 @@ function toTags(tags: RunOptions['tags']): string[] | undefined {
 function defaultName(options: RunOptions): string {
   const parts = [options.workflow, options.stage, options.job].filter((p) => p !== undefined);
   return parts.length === 0 ? 'run' : `run ${parts.join('/')}`;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
 }

@@ -1,10 +1,6 @@
-import {
-  BatchQueue,
-  type BatchExporter,
-  type ExporterStats,
-  type FailureReporter,
-} from '../core/batch-queue.js';
-import { spanKindName, spanStatusName } from '../core/exporters/console-format.js';
+import { BatchQueue, type BatchExporter, type FailureReporter } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
+import { spanKindName, spanStatusName } from '../export/spans/console-format.js';
 import type { SpanProcessor } from '../core/span-processor.js';
 import { SpanStatusCode, TraceFlags, type ReadableSpan } from '../core/types.js';
 import { DEFAULT_LOG_BATCH, type BatchLogProcessorOptions } from './batch-log-processor.js';
@@ -14,7 +10,7 @@ import {
   type LogExporter,
   type LogFields,
   type LogRecord,
-} from './log-record.js';
+} from '../core/log-record.js';
 
 /**
  * A finished span as a log line, for log platforms that should show spans too: the

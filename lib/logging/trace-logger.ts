@@ -4,11 +4,11 @@ import {
   type LoggerService,
   type LogLevel as NestLogLevel,
 } from '@nestjs/common';
-import type { ExporterStats } from '../core/batch-queue.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { createResource } from '../core/resource.js';
 import type { LogDestination } from './log-output.js';
 import { LogPipeline, logPipelineFor, type LogInput } from './log-pipeline.js';
-import { toLogError, toLogLevel, type LogLevel, type LogLevelName } from './log-record.js';
+import { toLogError, toLogLevel, type LogLevel, type LogLevelName } from '../core/log-record.js';
 
 /** Options of a TraceLogger made without TracingModule (`TraceLogger.create`). */
 export interface StandaloneTraceLoggerOptions {

@@ -1,4 +1,4 @@
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import type { MetricFamilySnapshot, ScalarSeries } from './metrics-registry.js';
 
 /** The exporter self-telemetry metric names. */

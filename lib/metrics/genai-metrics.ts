@@ -1,4 +1,4 @@
-import { GEN_AI_ATTRIBUTES as GEN_AI } from '../genai/genai.attributes.js';
+import { GEN_AI_ATTRIBUTES as GEN_AI } from '../core/genai-attributes.js';
 import { SpanStatusCode, type ReadableSpan } from '../core/types.js';
 import type {
   Counter,

@@ -1,5 +1,5 @@
 import type { TracingModuleOptions } from '../interfaces/tracing-module-options.interface.js';
-import { optionKeys } from '../core/option-keys.js';
+import { optionKeys } from '../config/option-keys.js';
 import { invalidOption, rejectUnknownOptions } from '../tracing.errors.js';
 import { checkBuckets } from './metrics-registry.js';
 import type { HealthOptions, MetricsOptions } from './metrics-options.interface.js';

@@ -1,6 +1,6 @@
 import { RequestMethod, type MiddlewareConsumer } from '@nestjs/common';
-import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
-import type { TracingFeature } from '../nest/tracing.features.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
+import type { TracingFeature } from '../config/tracing-feature.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import { TracingHealthMiddleware } from './health.middleware.js';
 import { METRICS_PROCESSORS, OBSERVABILITY_STATE } from './metrics.constants.js';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ResolvedTracingConfig } from '../nest/tracing-config.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { resolveObservabilitySettings, type ObservabilitySettings } from './metrics-settings.js';
 import { RequestWindow } from './request-window.js';

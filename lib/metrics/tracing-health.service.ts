@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { TracingService } from '../nest/tracing.service.js';
 import { exporterLabels } from './exporter-metrics.js';
 import { OBSERVABILITY_STATE } from './metrics.constants.js';

@@ -1,36 +1,16 @@
-import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
-import { echoCorrelationId, getRequestState } from './http-request.js';
-
-const RECORDING = Symbol.for('nestjs-tracing.exceptions-handler');
-
-interface ArgumentsHostLike {
-  getArgByIndex(index: number): unknown;
-}
-
-type NextFn = (this: unknown, exception: unknown, host: ArgumentsHostLike) => unknown;
+import { echoCorrelationId, getRequestState } from '../server/http-request.js';
+import { patchExceptionsHandler, type ArgumentsHostLike } from './patches.js';
 
 /**
- * Records what reaches Nest's HTTP exception layer (thrown by a handler, guard, pipe,
- * interceptor or middleware) on the request's server span, before the filters answer it,
- * and echoes the correlation id on an error answered before the platform hook set it. Nest has no
- * hook there, so `ExceptionsHandler#next` is wrapped once per process; requests this
- * library does not trace pass through untouched.
+ * Records what reaches Nest's HTTP exception layer on the request's server span, before
+ * the filters answer it, and echoes the correlation id on an error answered before the
+ * platform hook set it (patches.ts says why this needs a patch). Requests this library
+ * does not trace pass through untouched.
  */
 export function recordHttpExceptions(): void {
-  const proto = ExceptionsHandler.prototype as unknown as { next: NextFn; [RECORDING]?: true };
-  if (proto[RECORDING] || typeof proto.next !== 'function') return;
-  const next = proto.next;
-  proto.next = function recordingNext(this: unknown, exception, host) {
-    try {
-      noteException(exception, host);
-    } catch {
-      // Tracing never changes how the app answers an error.
-    }
-    return next.call(this, exception, host);
-  };
-  proto[RECORDING] = true;
+  patchExceptionsHandler(noteException);
 }
 
 function noteException(exception: unknown, host: ArgumentsHostLike): void {

@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runWithContext } from '../core/trace-context.js';
 import { Tracer } from '../core/tracer.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
-import { beginHttpRequest, getRequestState } from './http-request.js';
-import type { ResolvedTracingConfig } from './tracing-config.js';
+import { beginHttpRequest, getRequestState } from '../server/http-request.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 
 /**
  * Opens the request's context before any other middleware, guard, pipe or filter runs,

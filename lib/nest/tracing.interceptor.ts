@@ -10,24 +10,21 @@ import { APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Baggage } from '../core/baggage.js';
-import type { ErrorPolicy } from '../core/error-policy.js';
-import {
-  currentContext,
-  ROOT_CONTEXT,
-  runWithContext,
-  type TraceContext,
-} from '../core/trace-context.js';
+import { currentContext, ROOT_CONTEXT, runWithContext } from '../core/trace-context.js';
 import { Tracer } from '../core/tracer.js';
-import { SpanKind, type Span } from '../core/types.js';
+import { SpanKind } from '../core/types.js';
+import { observeInSpan } from '../decorators/span-observable.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
 import {
   beginHttpRequest,
   CORRELATION_ID_ATTRIBUTE,
   getRequestState,
-  readCorrelationId,
-} from './http-request.js';
-import { findMessageCarrier, messagingSystem } from './message-carrier.js';
-import type { ResolvedTracingConfig } from './tracing-config.js';
+  resolveCorrelationId,
+  routeTemplateOf,
+  type RoutedRequest,
+} from '../server/http-request.js';
+import { findMessageCarrier, messagingSystem } from '../server/message-carrier.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 
 // Nest's own metadata keys, by value: @nestjs/microservices and @nestjs/websockets are
 // optional and must not be imported.
@@ -36,12 +33,7 @@ const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
 const EVENT_HANDLER = 2;
 const WS_MESSAGE_METADATA = 'message';
 
-type HttpRequestLike = IncomingMessage & {
-  raw?: IncomingMessage;
-  route?: { path?: unknown };
-  routeOptions?: { url?: unknown };
-  routerPath?: unknown;
-};
+type HttpRequestLike = IncomingMessage & RoutedRequest & { raw?: IncomingMessage };
 
 /**
  * Opens the handler's span for every request, message and WebSocket event: names the
@@ -72,7 +64,7 @@ export class TracingInterceptor implements NestInterceptor {
   /**
    * HTTP requests are opened by the platform hooks (see http-platform.ts); this runs only
    * when the interceptor is registered anyway (an app that also has message or WebSocket
-   * handlers) or when the hooks are off (`mountMiddleware: false`).
+   * handlers) or when the hooks are off (`instrumentServer: false`).
    */
   private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
@@ -83,7 +75,7 @@ export class TracingInterceptor implements NestInterceptor {
       beginHttpRequest(raw, rawResponse(http.getResponse()), this.tracer, this.config);
     const span = state.span;
     if (span !== undefined && span.isRecording()) {
-      state.route ??= routeTemplate(req);
+      state.route ??= routeTemplateOf(req);
       span.setAttribute('nestjs.controller', context.getClass().name);
       span.setAttribute('nestjs.handler', context.getHandler().name);
     }
@@ -151,55 +143,21 @@ export class TracingInterceptor implements NestInterceptor {
       ROOT_CONTEXT,
     );
     const headers = carrier as Record<string, string | string[] | undefined> | undefined;
-    const correlationId =
-      (headers && readCorrelationId(headers, this.config.correlationRequestHeaders)) ??
-      this.config.generateCorrelationId?.() ??
-      span.spanContext().traceId;
+    const correlationId = resolveCorrelationId(headers, this.config, span, this.tracer);
     span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
     const ctx = this.tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-    return runUnit(ctx, next, span, this.tracer.errorPolicy);
-  }
-}
-
-/** Subscribes to the handler inside `ctx`; records an error; ends the span. */
-function runUnit(
-  ctx: TraceContext,
-  next: CallHandler,
-  span: Span,
-  errors: ErrorPolicy,
-): Observable<unknown> {
-  return new Observable<unknown>((subscriber) => {
-    const subscription = runWithContext(ctx, () =>
-      next.handle().subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => {
-          errors.record(span, error);
-          span.end();
-          subscriber.error(error);
-        },
-        complete: () => {
-          span.end();
-          subscriber.complete();
-        },
-      }),
+    const scope = { span, context: ctx };
+    return observeInSpan(
+      () => next.handle(),
+      () => scope,
+      this.tracer.errorPolicy,
     );
-    return () => {
-      subscription.unsubscribe();
-      span.end();
-    };
-  });
+  }
 }
 
 function rawResponse(res: unknown): ServerResponse {
   const r = res as { raw?: ServerResponse };
   return r.raw ?? (res as ServerResponse);
-}
-
-function routeTemplate(req: HttpRequestLike): string | undefined {
-  const fastifyRoute = req.routeOptions?.url ?? req.routerPath;
-  if (typeof fastifyRoute === 'string') return fastifyRoute;
-  const expressRoute = req.route?.path;
-  return typeof expressRoute === 'string' ? expressRoute : undefined;
 }
 
 /** The service and method of a `@GrpcMethod` / `@GrpcStreamMethod` pattern. */
@@ -240,7 +198,7 @@ export const tracingInterceptorProvider: Provider = {
   provide: APP_INTERCEPTOR,
   useFactory: (config: ResolvedTracingConfig, tracer: Tracer, modules: ModulesContainer) =>
     config.enabled &&
-    (!config.mountMiddleware ||
+    (!config.instrumentServer ||
       hasMessageOrGatewayHandlers(modules.values() as Iterable<ModuleLike>))
       ? new TracingInterceptor(config, tracer)
       : null,

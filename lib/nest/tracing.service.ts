@@ -7,7 +7,7 @@ import type {
   CarrierSetter,
 } from '../core/propagation/text-map-propagator.js';
 import type { SpanExporter } from '../core/span-exporter.js';
-import type { ExporterStats } from '../core/batch-span-processor.js';
+import type { ExporterStats } from '../core/exporter-stats.js';
 import { MultiSpanProcessor } from '../core/multi-span-processor.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
 import { Tracer, type SpanOptions } from '../core/tracer.js';
@@ -15,8 +15,8 @@ import { SpanKind, type AttributesInput, type Span } from '../core/types.js';
 import { NOOP_SPAN, NonRecordingSpan as RemoteParent } from '../core/non-recording-span.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
 import { TRACING_CONFIG } from '../tracing.internal-constants.js';
-import { readCorrelationId } from './http-request.js';
-import type { ResolvedTracingConfig } from './tracing-config.js';
+import { readCorrelationId } from '../server/http-request.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
 import { runJob, type RunContext, type RunOptions } from '../logging/run-context.js';
 
 /** Everything a service needs to read and write the current trace. */

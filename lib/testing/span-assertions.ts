@@ -1,6 +1,6 @@
 import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual } from 'node:util';
-import { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../export/spans/in-memory-span-exporter.js';
 import type { AttributeValue, ReadableSpan, SpanKind } from '../core/types.js';
 
 /** Where spans are looked for: the in-memory exporter, an array, or a `FinishedTrace`. */

@@ -3,7 +3,7 @@ import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
   InMemorySpanExporter,
   type InMemorySpanExporterOptions,
-} from '../core/exporters/in-memory-span-exporter.js';
+} from '../export/spans/in-memory-span-exporter.js';
 import { TRACING_EXPORTERS } from '../tracing.constants.js';
 
 export type TracingTestingOptions = InMemorySpanExporterOptions;

@@ -1,4 +1,4 @@
-import type { InMemorySpanExporter } from '../core/exporters/in-memory-span-exporter.js';
+import type { InMemorySpanExporter } from '../export/spans/in-memory-span-exporter.js';
 import type { ReadableSpan } from '../core/types.js';
 import { describeMatch, toPredicate, type SpanMatch } from './span-assertions.js';
 

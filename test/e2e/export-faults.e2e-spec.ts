@@ -10,12 +10,8 @@ import {
   vi,
   type MockInstance,
 } from 'vitest';
-import {
-  TracingService,
-  type BatchSpanProcessorOptions,
-  type ExporterStats,
-  type TracingModuleOptions,
-} from '../../lib/index.js';
+import { TracingService, type ExporterStats, type TracingModuleOptions } from '../../lib/index.js';
+import type { BatchSpanProcessorOptions } from '../../lib/export/index.js';
 import { OtlpSink, type SinkMode } from '../fixtures/otlp-sink.js';
 import { PLATFORMS, startApp, type PlatformName } from '../fixtures/platforms.js';
 import { usersAppModule } from '../fixtures/users-app.js';

@@ -3,9 +3,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResource } from '../../lib/core/resource.js';
-import { CloudWatchLogExporter } from '../../lib/exporters/logs/cloudwatch-log-exporter.js';
+import { CloudWatchLogExporter } from '../../lib/export/logs/cloudwatch-log-exporter.js';
 import { BatchLogProcessor } from '../../lib/logging/batch-log-processor.js';
-import type { LogRecord } from '../../lib/logging/log-record.js';
+import type { LogRecord } from '../../lib/core/log-record.js';
 
 const ACCESS_KEY = 'AKIDEXAMPLETEST';
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';

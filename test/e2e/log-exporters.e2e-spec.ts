@@ -5,12 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hrTimeToUnixNanos } from '../../lib/core/clock.js';
 import { createResource } from '../../lib/core/resource.js';
 import { ExportResultCode } from '../../lib/core/span-exporter.js';
-import { DatadogLogExporter } from '../../lib/exporters/logs/datadog-log-exporter.js';
-import { toDatadogId } from '../../lib/exporters/logs/datadog-log-format.js';
-import { LokiLogExporter } from '../../lib/exporters/logs/loki-log-exporter.js';
-import { RestLogExporter } from '../../lib/exporters/logs/rest-log-exporter.js';
+import { DatadogLogExporter } from '../../lib/export/logs/datadog-log-exporter.js';
+import { toDatadogId } from '../../lib/export/logs/datadog-log-format.js';
+import { LokiLogExporter } from '../../lib/export/logs/loki-log-exporter.js';
+import { RestLogExporter } from '../../lib/export/logs/rest-log-exporter.js';
 import { BatchLogProcessor } from '../../lib/logging/batch-log-processor.js';
-import type { LogExporter, LogRecord } from '../../lib/logging/log-record.js';
+import type { LogExporter, LogRecord } from '../../lib/core/log-record.js';
 
 /** One request as the sink read it, body un-gzipped. */
 interface Received {

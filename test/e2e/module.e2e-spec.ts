@@ -168,17 +168,21 @@ describe('TracingModule.forRoot', () => {
     expect(app!.get(TracingService).getCorrelationId()).toBeUndefined();
   });
 
-  it('opens the context in the interceptor when the middleware is not mounted', async () => {
-    const url = await boot(
-      TracingModule.forRoot({ mountMiddleware: false, exporters: [{ type: 'memory' }] }),
-    );
-    const res = await request(url).get('/ping').set('x-correlation-id', 'no-mw').expect(200);
-    expect(res.headers['x-correlation-id']).toBe('no-mw');
-    const spans = await app!.get(InMemorySpanExporter).waitForSpans(2);
-    const server = spans.find((s) => s.name === 'GET /ping')!;
-    expect(spans.find((s) => s.name === 'PingService.ping')!.parentSpanId).toBe(server.spanId);
-    expect(res.body.traceId).toBe(server.traceId);
-  });
+  // mountMiddleware: the deprecated name of instrumentServer.
+  it.each(['instrumentServer', 'mountMiddleware'] as const)(
+    'opens the context in the interceptor with %s: false',
+    async (key) => {
+      const url = await boot(
+        TracingModule.forRoot({ [key]: false, exporters: [{ type: 'memory' }] }),
+      );
+      const res = await request(url).get('/ping').set('x-correlation-id', 'no-mw').expect(200);
+      expect(res.headers['x-correlation-id']).toBe('no-mw');
+      const spans = await app!.get(InMemorySpanExporter).waitForSpans(2);
+      const server = spans.find((s) => s.name === 'GET /ping')!;
+      expect(spans.find((s) => s.name === 'PingService.ping')!.parentSpanId).toBe(server.spanId);
+      expect(res.body.traceId).toBe(server.traceId);
+    },
+  );
 
   it('works in a @nestjs/testing module with the in-memory exporter', async () => {
     const moduleRef = await Test.createTestingModule({

@@ -7,6 +7,7 @@ import type {
   PropagationState,
   TextMapPropagator,
 } from './text-map-propagator.js';
+import { isHttpToken } from '../http-token.js';
 
 export const BAGGAGE_HEADER = 'baggage';
 /** W3C Baggage "Limits": platforms MUST propagate at least 64 list-members... */
@@ -14,8 +15,7 @@ export const BAGGAGE_MAX_MEMBERS = 64;
 /** ...and a baggage-string of at least 8192 bytes. We propagate exactly that much. */
 export const BAGGAGE_MAX_BYTES = 8192;
 
-// key = token (RFC 7230 §3.2.6).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// key = token (RFC 7230 §3.2.6): isHttpToken.
 // value = *baggage-octet: printable ASCII minus DQUOTE, ',', ';' and '\'.
 const VALUE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
 
@@ -39,7 +39,7 @@ function normalizeProperties(raw: string): string | undefined {
     if (prop === '') continue;
     const eq = prop.indexOf('=');
     const key = eq === -1 ? prop : trimOws(prop.slice(0, eq));
-    if (!TOKEN.test(key)) return undefined;
+    if (!isHttpToken(key)) return undefined;
     let normalized = key;
     if (eq !== -1) {
       const value = trimOws(prop.slice(eq + 1));
@@ -69,7 +69,7 @@ function parseMember(member: string, into: Baggage): boolean {
   const key = trimOws(head.slice(0, eq));
   // The value may itself contain '=' (spec: parsers MUST NOT assume otherwise).
   const raw = trimOws(head.slice(eq + 1));
-  if (!TOKEN.test(key) || !VALUE.test(raw)) return false;
+  if (!isHttpToken(key) || !VALUE.test(raw)) return false;
   const value = decodeValue(raw);
   if (value === undefined) return false;
   let metadata: string | undefined;
@@ -120,7 +120,7 @@ export function serializeBaggage(baggage: Baggage): string {
   let count = 0;
   for (const [key, entry] of baggage.all()) {
     if (count === BAGGAGE_MAX_MEMBERS) break;
-    if (!TOKEN.test(key)) continue;
+    if (!isHttpToken(key)) continue;
     const value = encodeValue(entry.value);
     if (value === undefined) continue;
     let member = `${key}=${value}`;

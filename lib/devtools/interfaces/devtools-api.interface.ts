@@ -1,4 +1,4 @@
-import type { SpanJson } from '../../core/exporters/console-format.js';
+import type { SpanJson } from '../../export/spans/console-format.js';
 import type { HttpRequestRecord } from '../../http/interfaces/http-request-record.interface.js';
 
 /** `error` when any span of the trace has error status. */

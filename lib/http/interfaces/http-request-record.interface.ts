@@ -1,20 +1,7 @@
-/** How a streamed body went: read to its end, cut short, or failed. */
-export type StreamOutcome = 'completed' | 'aborted' | 'errored';
+import type { HttpStreamFigures } from '../../server/stream-figures.js';
 
-/** What kind of streamed body: server-sent events, chunked without a length, or any other stream. */
-export type StreamKind = 'sse' | 'chunked' | 'stream';
-
-/** Figures of a streamed body, client or server side. */
-export interface HttpStreamFigures {
-  readonly kind: StreamKind;
-  /** Milliseconds from the start of the span to the first body byte; absent when none came. */
-  readonly timeToFirstByteMs?: number;
-  readonly chunks: number;
-  readonly bytes: number;
-  /** Milliseconds from the first body byte to the end of the stream (0 when no byte came). */
-  readonly durationMs: number;
-  readonly outcome: StreamOutcome;
-}
+// Stream figures are shared with the server side, which must not import lib/http.
+export type { HttpStreamFigures, StreamKind, StreamOutcome } from '../../server/stream-figures.js';
 
 /** One side of an exchange as recorded: headers always (redacted), the body when enabled. */
 export interface HttpMessageRecord {

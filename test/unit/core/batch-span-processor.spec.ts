@@ -356,6 +356,10 @@ describe('BatchSpanProcessor', () => {
     expect(() => new BatchSpanProcessor(new ScriptedExporter(), { scheduledDelayMs: 1.5 })).toThrow(
       /"batch.scheduledDelayMs"/,
     );
+    const unknown = { scheduledDelayMillis: 5 } as never;
+    expect(() => new BatchSpanProcessor(new ScriptedExporter(), unknown)).toThrow(
+      /^unknown option "batch.scheduledDelayMillis"; known options are .*scheduledDelayMs/,
+    );
   });
 
   it('clamps the batch size to the queue size', async () => {

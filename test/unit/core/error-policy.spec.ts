@@ -14,12 +14,11 @@ import { clearGlobalTracer, setGlobalTracer } from '../../../lib/core/global-tra
 import { DEFAULT_ERROR_POLICY, ErrorPolicy, httpStatusOf } from '../../../lib/core/error-policy.js';
 import {
   InMemorySpanExporter,
-  SimpleSpanProcessor,
   SpanStatusCode,
   Traced,
-  Tracer,
   type ReadableSpan,
 } from '../../../lib/index.js';
+import { SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 
 describe('ErrorPolicy', () => {
   it('follows the OpenTelemetry conventions by default: 4xx HttpExceptions are not errors', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
 import {
   RandomIdGenerator,
   isValidSpanId,

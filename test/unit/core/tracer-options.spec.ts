@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
 import { AlwaysOffSampler } from '../../../lib/core/samplers.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import type { SpanProcessor } from '../../../lib/core/span-processor.js';

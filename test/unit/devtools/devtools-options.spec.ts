@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveDevtoolsOptions } from '../../../lib/devtools/devtools-options.js';
 import type { DevtoolsOptions } from '../../../lib/devtools/interfaces/devtools-options.interface.js';
-import { resolveTracingConfig } from '../../../lib/nest/tracing-config.js';
+import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 import { TracingConfigError } from '../../../lib/tracing.errors.js';
 
 const DEV = { NODE_ENV: 'development' };

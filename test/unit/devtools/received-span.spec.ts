@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { spanToJson } from '../../../lib/core/exporters/console-format.js';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
-import { encodeOtlpJson } from '../../../lib/core/exporters/otlp/otlp-json-encoder.js';
+import { spanToJson } from '../../../lib/export/spans/console-format.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
+import { encodeOtlpJson } from '../../../lib/export/spans/otlp/otlp-json-encoder.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import { SpanKind, SpanStatusCode } from '../../../lib/core/types.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GenAiPricing, TracingConfigError } from '../../../lib/index.js';
+import { GenAiPricing } from '../../../lib/genai/genai-pricing.js';
+import { TracingConfigError } from '../../../lib/index.js';
 import { resolveGenAiPricing } from '../../../lib/genai/genai-pricing.js';
 
 const prices = {

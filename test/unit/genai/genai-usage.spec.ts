@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readGenAiUsage } from '../../../lib/index.js';
+import { readGenAiUsage } from '../../../lib/genai/genai-usage.js';
 
 describe('readGenAiUsage', () => {
   it('reads an OpenAI chat completion', () => {

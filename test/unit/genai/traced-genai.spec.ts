@@ -7,19 +7,18 @@ import { traceGenAiMethod } from '../../../lib/genai/genai-method.js';
 import { setGenAiPricing } from '../../../lib/genai/genai-pricing.js';
 import {
   AlwaysOffSampler,
-  GenAiPricing,
   InMemorySpanExporter,
-  SimpleSpanProcessor,
   SpanKind,
   SpanStatusCode,
   Traced,
   TracingConfigError,
-  Tracer,
   recordGenAiUsage,
   traceGenAi,
   traceGenAiStream,
   type ReadableSpan,
 } from '../../../lib/index.js';
+import { GenAiPricing } from '../../../lib/genai/genai-pricing.js';
+import { SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 
 let exporter: InMemorySpanExporter;
 let tracer: Tracer;

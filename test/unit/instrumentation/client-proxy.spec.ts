@@ -2,13 +2,11 @@ import { ClientKafka, ClientProxy, type ReadPacket } from '@nestjs/microservices
 import { describe, expect, it } from 'vitest';
 import {
   createTracingInstrument,
-  runWithContext,
-  SimpleSpanProcessor,
   InMemorySpanExporter,
-  Tracer,
   TracingService,
 } from '../../../lib/index.js';
-import { resolveTracingConfig } from '../../../lib/nest/tracing-config.js';
+import { runWithContext, SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
+import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 
 /** Stands in for ClientRMQ (whose constructor needs amqplib): same serializer contract. */
 class ClientRMQ extends ClientProxy {

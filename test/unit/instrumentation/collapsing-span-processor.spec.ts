@@ -2,16 +2,18 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AlwaysOffSampler,
   InMemorySpanExporter,
-  SimpleSpanProcessor,
   SpanStatusCode,
   TraceFlags,
-  Tracer,
-  runWithContext,
   type ReadableSpan,
   type Span,
-  type SpanProcessor,
 } from '../../../lib/index.js';
-import type { CollapseRules } from '../../../lib/instrumentation/collapsing-span-processor.js';
+import {
+  SimpleSpanProcessor,
+  Tracer,
+  runWithContext,
+  type SpanProcessor,
+} from '../../../lib/export/index.js';
+import type { CollapseRules } from '../../../lib/instrumentation/collapse-rules.js';
 import { SpanCollapse } from '../../../lib/instrumentation/span-collapse.js';
 
 const RULES: CollapseRules = {

@@ -8,13 +8,11 @@ import {
   createTracingInstrument,
   InMemorySpanExporter,
   NoTrace,
-  runWithContext,
-  SimpleSpanProcessor,
   SpanStatusCode,
   Traced,
-  Tracer,
   type TracingInstrumentOptions,
 } from '../../../lib/index.js';
+import { runWithContext, SimpleSpanProcessor, Tracer } from '../../../lib/export/index.js';
 
 const ROLE = 'test:role';
 

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createResource } from '../../../lib/core/resource.js';
 import { LogOutput, type LogDestination } from '../../../lib/logging/log-output.js';
-import type { LogRecord } from '../../../lib/logging/log-record.js';
+import type { LogRecord } from '../../../lib/core/log-record.js';
 
 const resource = createResource({ serviceName: 'out' });
 

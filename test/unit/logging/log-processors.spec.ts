@@ -6,7 +6,7 @@ import { Tracer } from '../../../lib/core/tracer.js';
 import { AlwaysOffSampler } from '../../../lib/core/samplers.js';
 import { SpanKind, SpanStatusCode } from '../../../lib/core/types.js';
 import { BatchLogProcessor } from '../../../lib/logging/batch-log-processor.js';
-import type { LogExporter, LogRecord } from '../../../lib/logging/log-record.js';
+import type { LogExporter, LogRecord } from '../../../lib/core/log-record.js';
 import { SpanLogProcessor, spanToLogRecord } from '../../../lib/logging/span-log-processor.js';
 
 const resource = createResource({ serviceName: 'proc' });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CloudWatchLogExporter } from '../../../lib/exporters/logs/cloudwatch-log-exporter.js';
-import { DatadogLogExporter } from '../../../lib/exporters/logs/datadog-log-exporter.js';
-import { LokiLogExporter } from '../../../lib/exporters/logs/loki-log-exporter.js';
-import { RestLogExporter } from '../../../lib/exporters/logs/rest-log-exporter.js';
+import { CloudWatchLogExporter } from '../../../lib/export/logs/cloudwatch-log-exporter.js';
+import { DatadogLogExporter } from '../../../lib/export/logs/datadog-log-exporter.js';
+import { LokiLogExporter } from '../../../lib/export/logs/loki-log-exporter.js';
+import { RestLogExporter } from '../../../lib/export/logs/rest-log-exporter.js';
 import { createLogExporter, resolveLoggingConfig } from '../../../lib/logging/logging-config.js';
 import type { LoggingOptions } from '../../../lib/logging/logging-options.interface.js';
 import { TracingConfigError } from '../../../lib/tracing.errors.js';

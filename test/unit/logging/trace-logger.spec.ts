@@ -1,14 +1,14 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Baggage } from '../../../lib/core/baggage.js';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
 import { createResource } from '../../../lib/core/resource.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { runSuppressed, runWithContext } from '../../../lib/core/trace-context.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import { LogPipeline, type LogPipelineOptions } from '../../../lib/logging/log-pipeline.js';
 import type { LogProcessor } from '../../../lib/logging/log-processor.js';
-import type { LogRecord } from '../../../lib/logging/log-record.js';
+import type { LogRecord } from '../../../lib/core/log-record.js';
 import { TraceLogger } from '../../../lib/logging/trace-logger.js';
 import { Capture } from '../../fixtures/capture-stream.js';
 

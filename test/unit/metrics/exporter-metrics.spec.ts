@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatPrometheus, type ExporterStats } from '../../../lib/index.js';
+import { formatPrometheus } from '../../../lib/metrics/prometheus-format.js';
+import type { ExporterStats } from '../../../lib/index.js';
 import { exporterMetricFamilies } from '../../../lib/metrics/exporter-metrics.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text-parser.js';
 

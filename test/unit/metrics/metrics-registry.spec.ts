@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { MetricsRegistry, type Histogram } from '../../../lib/index.js';
+import { MetricsRegistry, type Histogram } from '../../../lib/metrics/metrics-registry.js';
 
 function counts(histogram: Histogram): number[] {
   return Array.from(histogram.bucketCounts);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry, formatPrometheus } from '../../../lib/index.js';
+import { MetricsRegistry } from '../../../lib/metrics/metrics-registry.js';
+import { formatPrometheus } from '../../../lib/metrics/prometheus-format.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text-parser.js';
 
 describe('formatPrometheus', () => {

@@ -5,13 +5,13 @@ import { RequestWindow } from '../../../lib/metrics/request-window.js';
 import { DEFAULT_DURATION_BUCKETS } from '../../../lib/metrics/metrics-settings.js';
 import {
   AlwaysOffSampler,
-  MetricsRegistry,
   SpanKind,
   SpanStatusCode,
-  Tracer,
-  formatPrometheus,
   type AttributesInput,
 } from '../../../lib/index.js';
+import { MetricsRegistry } from '../../../lib/metrics/metrics-registry.js';
+import { Tracer } from '../../../lib/export/index.js';
+import { formatPrometheus } from '../../../lib/metrics/prometheus-format.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text-parser.js';
 
 function setup(options: { maxSeries?: number; sampled?: boolean; window?: RequestWindow } = {}) {

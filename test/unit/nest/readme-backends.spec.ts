@@ -15,7 +15,7 @@ import {
   type SpanExporter,
   type TracingModuleOptions,
 } from '../../../lib/index.js';
-import { resolveTracingConfig } from '../../../lib/nest/tracing-config.js';
+import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 
 // The README's "Sending traces to a backend" section is configuration people copy. Each of
 // its `forRoot` blocks and environment-only blocks is run through the real module here: it

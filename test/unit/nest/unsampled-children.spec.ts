@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
 import { NonRecordingSpan } from '../../../lib/core/non-recording-span.js';
 import {
   AlwaysOffSampler,
@@ -13,7 +13,7 @@ import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js'
 import { activeContext, runWithContext } from '../../../lib/core/trace-context.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import { TraceFlags } from '../../../lib/core/types.js';
-import { wrapMethod } from '../../../lib/nest/traced.decorator.js';
+import { wrapMethod } from '../../../lib/decorators/traced-method.js';
 
 const resource = { attributes: { 'service.name': 'unsampled' } };
 

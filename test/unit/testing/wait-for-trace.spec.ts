@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemorySpanExporter } from '../../../lib/core/exporters/in-memory-span-exporter.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { Tracer } from '../../../lib/core/tracer.js';
 import { SpanKind } from '../../../lib/core/types.js';

@@ -1,0 +1,222 @@
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { Baggage } from '../core/baggage.js';
+import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
+import { httpMethodOf } from '../core/http-method.js';
+import type { PropagationState } from '../core/propagation/text-map-propagator.js';
+import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
+import type { Tracer } from '../core/tracer.js';
+import { SpanKind, SpanStatusCode, type Span } from '../core/types.js';
+import { REQUEST_STATE } from '../tracing.internal-constants.js';
+import { instrumentServerResponse, type ResponseStreamSlot } from './stream-accounting.js';
+import type { ResolvedTracingConfig } from '../config/tracing-config.js';
+
+/** What the context middleware leaves on the raw request for the interceptor. */
+export interface HttpRequestState extends ResponseStreamSlot {
+  readonly context: TraceContext;
+  /** The server span; undefined for ignored routes. */
+  readonly span: Span | undefined;
+  /** Route template once known (`/users/:id`). */
+  route: string | undefined;
+  /** Set when the interceptor recorded what the handler threw, so the response does not overwrite it. */
+  errorRecorded: boolean;
+  /** The response header that echoes the correlation id, and whether it was set. */
+  readonly echoHeader: string | undefined;
+  echoed: boolean;
+}
+
+/** Where the platforms put the matched route on their request objects. */
+export interface RoutedRequest {
+  /** Fastify's (`routerPath` before Fastify 4.10). */
+  routeOptions?: { url?: unknown };
+  routerPath?: unknown;
+  /** Express's (Express's request is Node's, so the raw request carries it). */
+  route?: { path?: unknown };
+}
+
+type RequestWithState = IncomingMessage &
+  RoutedRequest & {
+    [REQUEST_STATE]?: HttpRequestState;
+    originalUrl?: string;
+  };
+
+/** Fastify's reply, which writes the headers itself to keep its fast path. */
+export interface HeaderWriter {
+  header(name: string, value: string): unknown;
+}
+
+/** Where the correlation id is kept on server spans (no semantic convention exists for it). */
+export const CORRELATION_ID_ATTRIBUTE = 'correlation.id';
+
+const SAFE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+export function getRequestState(req: IncomingMessage): HttpRequestState | undefined {
+  return (req as RequestWithState)[REQUEST_STATE];
+}
+
+/**
+ * Puts the correlation id on the response, once: when the request opens, or later where the
+ * platform writes its own headers (`reply`: Fastify) or answered an error early.
+ */
+export function echoCorrelationId(
+  state: HttpRequestState,
+  res: ServerResponse,
+  reply?: HeaderWriter,
+): void {
+  const id = state.context.correlationId;
+  const header = state.echoHeader;
+  if (state.echoed || header === undefined || id === undefined || res.headersSent) return;
+  if (reply === undefined) res.setHeader(header, id);
+  else reply.header(header, id);
+  state.echoed = true;
+}
+
+/**
+ * The request's correlation id: the first well-formed one among the configured headers,
+ * else a generated one (`correlation.generate`), else the trace id.
+ */
+export function resolveCorrelationId(
+  headers: IncomingMessage['headers'] | undefined,
+  config: ResolvedTracingConfig,
+  span: Span | undefined,
+  tracer: Tracer,
+): string {
+  return (
+    (headers && readCorrelationId(headers, config.correlationRequestHeaders)) ??
+    config.generateCorrelationId?.() ??
+    (span ? span.spanContext().traceId : tracer.idGenerator.generateTraceId())
+  );
+}
+
+/** The route template the platform matched (`/users/:id`); undefined before routing. */
+export function routeTemplateOf(req: RoutedRequest): string | undefined {
+  const fastify = req.routeOptions?.url ?? req.routerPath;
+  if (typeof fastify === 'string') return fastify;
+  const express = req.route?.path;
+  return typeof express === 'string' ? express : undefined;
+}
+
+/** The first well-formed correlation id among the configured request headers. */
+export function readCorrelationId(
+  headers: IncomingMessage['headers'],
+  names: readonly string[],
+): string | undefined {
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string' && SAFE_ID.test(value)) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Opens the request's context and server span, echoes the correlation id (unless
+ * `echo` is false: the caller sets the header its platform's way), and ends
+ * the span when the response is done (or the client goes away), with the final status.
+ */
+export function beginHttpRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tracer: Tracer,
+  config: ResolvedTracingConfig,
+  echo = true,
+): HttpRequestState {
+  const r = req as RequestWithState;
+  const headers = req.headers;
+  const extracted: PropagationState = config.propagator.extract({}, headers);
+  const url = r.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const rawMethod = req.method ?? 'GET';
+  const method = httpMethodOf(rawMethod);
+
+  let span: Span | undefined;
+  if (!config.isIgnoredRoute(path)) {
+    span = tracer.startSpan(
+      method === '_OTHER' ? 'HTTP' : method,
+      { kind: SpanKind.SERVER, parent: extracted.spanContext },
+      // Never a parent from whatever context is active when the request arrives.
+      ROOT_CONTEXT,
+    );
+    if (span.isRecording()) setRequestAttributes(span, req, method, rawMethod, path);
+  }
+  const correlationId = resolveCorrelationId(headers, config, span, tracer);
+  const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
+  if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
+  const state: HttpRequestState = {
+    context,
+    span,
+    route: undefined,
+    errorRecorded: false,
+    echoHeader: config.correlationResponseHeader,
+    echoed: false,
+  };
+  if (echo) echoCorrelationId(state, res);
+  r[REQUEST_STATE] = state;
+  if (span?.isRecording()) {
+    // Node's responses are counted by the process-wide accounting (installed by
+    // TracingModule); others (HTTP/2 compatibility responses) by a per-response wrapper.
+    if (!(res instanceof ServerResponse)) instrumentServerResponse(res, span);
+    // 'close' comes once per response: `on` spares the once-wrapper and its removal.
+    res.on('close', () => endHttpSpan(span, state, r, res, method));
+  }
+  return state;
+}
+
+function setRequestAttributes(
+  span: Span,
+  req: IncomingMessage,
+  method: string,
+  rawMethod: string,
+  path: string,
+): void {
+  span.setAttribute('http.request.method', method);
+  if (method === '_OTHER') span.setAttribute('http.request.method_original', rawMethod);
+  span.setAttribute('url.path', path);
+  span.setAttribute(
+    'url.scheme',
+    (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http',
+  );
+  const host = req.headers.host;
+  if (host) {
+    const colon = host.lastIndexOf(':');
+    if (colon > 0 && !host.endsWith(']')) {
+      span.setAttribute('server.address', host.slice(0, colon));
+      const port = Number(host.slice(colon + 1));
+      if (Number.isInteger(port)) span.setAttribute('server.port', port);
+    } else {
+      span.setAttribute('server.address', host);
+    }
+  }
+  const client = req.socket?.remoteAddress;
+  if (client) span.setAttribute('client.address', client);
+  const ua = req.headers['user-agent'];
+  if (ua) span.setAttribute('user_agent.original', ua);
+  span.setAttribute('network.protocol.version', req.httpVersion);
+}
+
+function endHttpSpan(
+  span: Span,
+  state: HttpRequestState,
+  req: RequestWithState,
+  res: ServerResponse,
+  method: string,
+): void {
+  const route = state.route ?? routeTemplateOf(req);
+  if (route !== undefined) {
+    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
+    span.setAttribute('http.route', route);
+  }
+  const status = res.statusCode;
+  span.setAttribute('http.response.status_code', status);
+  if (!res.writableFinished) {
+    // The client went away before the response was complete.
+    span.setAttribute('error.type', 'aborted');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'response aborted' });
+  } else if (
+    !state.errorRecorded &&
+    (state.context.tracer?.errorPolicy ?? DEFAULT_ERROR_POLICY).isErrorStatus(status)
+  ) {
+    span.setAttribute('error.type', String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}

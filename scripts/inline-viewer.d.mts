@@ -1,0 +1,2 @@
+/** Rewrites the compiled devtools-script module under `outDir` with the viewer inlined. */
+export function inlineViewer(outDir: URL, format: 'esm' | 'cjs'): void;

@@ -1,0 +1,97 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
+import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
+import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
+import { Tracer } from '../../../lib/core/tracer.js';
+import {
+  beginHttpRequest,
+  echoCorrelationId,
+  resolveCorrelationId,
+  routeTemplateOf,
+} from '../../../lib/server/http-request.js';
+
+const tracer = new Tracer({
+  processor: new SimpleSpanProcessor(new InMemorySpanExporter()),
+  resource: { attributes: {} },
+});
+
+function exchange(headers: Record<string, string> = {}): {
+  req: IncomingMessage;
+  res: ServerResponse;
+} {
+  const req = new IncomingMessage(new Socket());
+  req.method = 'GET';
+  req.url = '/users/7';
+  req.headers = headers;
+  return { req, res: new ServerResponse(req) };
+}
+
+describe('routeTemplateOf: the one reading of the matched route, for every platform', () => {
+  it.each([
+    ['Fastify', { routeOptions: { url: '/users/:id' } }, '/users/:id'],
+    ['Fastify before 4.10', { routerPath: '/users/:id' }, '/users/:id'],
+    ['Express', { route: { path: '/users/:id' } }, '/users/:id'],
+    ['an unmatched request', {}, undefined],
+    ['a RegExp route', { route: { path: /users/ } }, undefined],
+  ])('%s', (_platform, req, expected) => {
+    expect(routeTemplateOf(req)).toBe(expected);
+  });
+});
+
+describe('echoCorrelationId: the one place the correlation id reaches the response', () => {
+  const config = resolveTracingConfig({ exporters: [] }, {});
+
+  it('echoes when the request opens, once', () => {
+    const { req, res } = exchange({ 'x-correlation-id': 'abc-1' });
+    const state = beginHttpRequest(req, res, tracer, config);
+    expect(res.getHeader('x-correlation-id')).toBe('abc-1');
+    expect(state.echoed).toBe(true);
+    res.removeHeader('x-correlation-id');
+    echoCorrelationId(state, res);
+    expect(res.getHeader('x-correlation-id')).toBeUndefined();
+  });
+
+  it('leaves it to the platform when asked, then writes through its reply', () => {
+    const { req, res } = exchange({ 'x-request-id': 'abc-2' });
+    const state = beginHttpRequest(req, res, tracer, config, false);
+    expect(res.getHeader('x-correlation-id')).toBeUndefined();
+    const written: [string, string][] = [];
+    echoCorrelationId(state, res, { header: (name, value) => written.push([name, value]) });
+    expect(written).toEqual([['x-correlation-id', 'abc-2']]);
+    expect(res.getHeader('x-correlation-id')).toBeUndefined();
+    expect(state.echoed).toBe(true);
+  });
+
+  it('writes nothing once the headers are sent, or with responseHeader: false', () => {
+    const silent = resolveTracingConfig({ correlation: { responseHeader: false } }, {});
+    const quiet = exchange({ 'x-correlation-id': 'abc-3' });
+    beginHttpRequest(quiet.req, quiet.res, tracer, silent);
+    expect(quiet.res.getHeaderNames()).toEqual([]);
+
+    const late = exchange();
+    const state = beginHttpRequest(late.req, late.res, tracer, config, false);
+    Object.defineProperty(late.res, 'headersSent', { value: true });
+    echoCorrelationId(state, late.res);
+    expect(late.res.getHeaderNames()).toEqual([]);
+  });
+});
+
+describe('resolveCorrelationId', () => {
+  const span = tracer.startSpan('unit');
+
+  it('takes the first well-formed configured header', () => {
+    const config = resolveTracingConfig({}, {});
+    const headers = { 'x-correlation-id': 'bad value!', 'x-request-id': 'req-1' };
+    expect(resolveCorrelationId(headers, config, span, tracer)).toBe('req-1');
+  });
+
+  it('else generates one, else uses the trace id', () => {
+    const generated = resolveTracingConfig({ correlation: { generate: () => 'gen-1' } }, {});
+    expect(resolveCorrelationId({}, generated, span, tracer)).toBe('gen-1');
+    const plain = resolveTracingConfig({}, {});
+    expect(resolveCorrelationId(undefined, plain, span, tracer)).toBe(span.spanContext().traceId);
+    expect(resolveCorrelationId(undefined, plain, undefined, tracer)).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
