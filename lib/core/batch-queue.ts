@@ -79,6 +79,7 @@ export class BatchQueue<T> {
   private length = 0;
   private timer: NodeJS.Timeout | undefined;
   private exporting: Promise<void> | undefined;
+  private exportingDone: (() => void) | undefined;
   /** The batch being exported or waiting to be retried; at most one at a time. */
   private inFlight: BatchInFlight<T> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -240,23 +241,52 @@ export class BatchQueue<T> {
    * items goes out in full batches rather than a trickle of tiny ones.
    */
   private startExport(all: boolean): Promise<void> {
-    this.exporting ??= this.drain(all).finally(() => {
-      this.exporting = undefined;
-      // Items that arrived during the last export wait for the next tick of the timer.
-      if (this.length > 0 && !this.stopped && this.timer === undefined) {
-        this.schedule(
-          this.length >= this.options.maxExportBatchSize ? 0 : this.options.scheduledDelayMs,
-        );
-      }
+    if (this.exporting !== undefined) return this.exporting;
+    const run = new Promise<void>((resolve) => {
+      this.exportingDone = resolve;
     });
-    return this.exporting;
+    this.exporting = run;
+    // May end at once (an exporter that throws): `run` is resolved by then.
+    this.exportNext(all);
+    return run;
   }
 
-  private async drain(all: boolean): Promise<void> {
-    const minimum = all ? 1 : this.options.maxExportBatchSize;
-    do {
-      await this.exportBatch(this.takeBatch());
-    } while (this.length >= minimum);
+  /**
+   * Sends the next batch and, from the callback of its export, the one after: no chain of
+   * awaits between batches, so an exporter that answers at once costs one microtask per
+   * batch, and a loop that ends spans while awaiting only resolved promises (never giving
+   * a timer its turn) is drained as fast as it fills the queue.
+   */
+  private exportNext(all: boolean): void {
+    if (this.length === 0) {
+      this.finishExport();
+      return;
+    }
+    const batch: BatchInFlight<T> = { items: this.takeBatch(), abandoned: false };
+    this.inFlight = batch;
+    const next = (): void => {
+      if (this.inFlight === batch) this.inFlight = undefined;
+      // A full batch (or, when flushing, anything) left: sent from this microtask.
+      if (this.length >= (all ? 1 : this.options.maxExportBatchSize)) this.exportNext(all);
+      else this.finishExport();
+    };
+    this.send(batch.items, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.countSuccess(batch, result);
+        next();
+      } else void this.exportWithRetries(batch, result).then(next, next);
+    });
+  }
+
+  private finishExport(): void {
+    const done = this.exportingDone;
+    this.exporting = undefined;
+    this.exportingDone = undefined;
+    // Less than a full batch left: it waits for the timer.
+    if (this.length > 0 && !this.stopped && this.timer === undefined) {
+      this.schedule(this.options.scheduledDelayMs);
+    }
+    done?.();
   }
 
   private takeBatch(): T[] {
@@ -279,30 +309,26 @@ export class BatchQueue<T> {
     this.length = 0;
   }
 
-  private async exportBatch(items: T[]): Promise<void> {
-    const batch: BatchInFlight<T> = { items, abandoned: false };
-    this.inFlight = batch;
-    try {
-      await this.exportWithRetries(batch);
-    } finally {
-      if (this.inFlight === batch) this.inFlight = undefined;
-    }
+  /** Counts a delivered batch; the items a partial success refused are lost, so failed. */
+  private countSuccess(batch: BatchInFlight<T>, result: ExportResult): void {
+    const size = batch.items.length;
+    const rejected = Math.min(size, Math.max(0, Math.trunc(result.rejected ?? 0) || 0));
+    this.counters.exported += size - rejected;
+    this.counters.failed += rejected;
+    // Counted as failed at the shutdown deadline, delivered since: moved, not counted twice.
+    if (batch.abandoned) this.counters.failed -= size;
   }
 
-  /** Sends one batch until it is delivered or given up, and counts it once. */
-  private async exportWithRetries(batch: BatchInFlight<T>): Promise<void> {
+  /** Retries one batch after a failed first attempt until it is delivered or given up; counts it once. */
+  private async exportWithRetries(batch: BatchInFlight<T>, first: ExportResult): Promise<void> {
     const { maxRetries, retryInitialDelayMs, retryMaxDelayMs } = this.options;
     const items = this.labels.items;
     const size = batch.items.length;
+    let result = first;
     for (let attempt = 0; ; attempt++) {
-      const result = await this.exportWithTimeout(batch.items);
+      if (attempt > 0) result = await new Promise((resolve) => this.send(batch.items, resolve));
       if (result.code === ExportResultCode.SUCCESS) {
-        // A partial success: the refused items are lost, so failed, not exported.
-        const rejected = Math.min(size, Math.max(0, Math.trunc(result.rejected ?? 0) || 0));
-        this.counters.exported += size - rejected;
-        this.counters.failed += rejected;
-        // Counted as failed at the shutdown deadline, delivered since: moved, not counted twice.
-        if (batch.abandoned) this.counters.failed -= size;
+        this.countSuccess(batch, result);
         return;
       }
       // Shutdown's deadline has counted and reported it already.
@@ -343,34 +369,41 @@ export class BatchQueue<T> {
     }
   }
 
-  private async exportWithTimeout(batch: T[]): Promise<ExportResult> {
-    let timeout: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<ExportResult>((resolve) => {
-      timeout = setTimeout(
-        () =>
-          resolve({
-            code: ExportResultCode.FAILED,
-            retryable: true,
-            error: new Error(`export timed out after ${this.options.exportTimeoutMs} ms`),
-          }),
-        this.options.exportTimeoutMs,
-      );
-      timeout.unref();
-    });
-    try {
-      const exported = runSuppressed(() => this.exporter.export(batch)).then(
-        (result) =>
-          result ?? {
-            code: ExportResultCode.FAILED,
-            error: new Error('exporter returned no result'),
-          },
-        (error: unknown) => ({ code: ExportResultCode.FAILED, error: toError(error) }),
-      );
-      return await Promise.race([exported, timedOut]);
-    } catch (error) {
-      return { code: ExportResultCode.FAILED, error: toError(error) };
-    } finally {
+  /**
+   * One export call, answered through `done` exactly once: the exporter's result, its
+   * failure, or a timeout after `exportTimeoutMs`.
+   */
+  private send(batch: T[], done: (result: ExportResult) => void): void {
+    let settled = false;
+    const settle = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timeout);
+      done(result);
+    };
+    const timeout = setTimeout(
+      () =>
+        settle({
+          code: ExportResultCode.FAILED,
+          retryable: true,
+          error: new Error(`export timed out after ${this.options.exportTimeoutMs} ms`),
+        }),
+      this.options.exportTimeoutMs,
+    );
+    timeout.unref();
+    try {
+      runSuppressed(() => this.exporter.export(batch)).then(
+        (result) =>
+          settle(
+            result ?? {
+              code: ExportResultCode.FAILED,
+              error: new Error('exporter returned no result'),
+            },
+          ),
+        (error: unknown) => settle({ code: ExportResultCode.FAILED, error: toError(error) }),
+      );
+    } catch (error) {
+      settle({ code: ExportResultCode.FAILED, error: toError(error) });
     }
   }
 

@@ -46,6 +46,29 @@ function endSpans(tracer: Tracer, count: number, prefix = 's'): void {
   for (let i = 0; i < count; i++) tracer.startSpan(`${prefix}${i}`).end();
 }
 
+// A batch job or script: spans ended in a loop whose awaits are all of settled promises,
+// so no timer or I/O callback ever runs until it is over.
+async function burst(tracer: Tracer, count: number, spansPerAwait: number): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    tracer.startSpan('burst').end();
+    if (i % spansPerAwait === 0) await Promise.resolve();
+  }
+}
+
+/** Takes each batch at once; `inMicrotask` answers one microtask later instead. */
+function countingExporter(inMicrotask: boolean) {
+  const success: ExportResult = { code: ExportResultCode.SUCCESS };
+  const done = Promise.resolve(success);
+  return {
+    received: 0,
+    export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
+      this.received += spans.length;
+      return inMicrotask ? Promise.resolve().then(() => success) : done;
+    },
+    async shutdown(): Promise<void> {},
+  };
+}
+
 const processors: BatchSpanProcessor[] = [];
 function create(
   exporter: SpanExporter,
@@ -124,6 +147,45 @@ describe('BatchSpanProcessor', () => {
     const sizes = exporter.batches.map((b) => b.length);
     expect(sizes.slice(0, -1).every((n) => n === 512)).toBe(true);
     expect(sizes).toHaveLength(Math.ceil(20_000 / 512));
+  });
+
+  it.each([
+    { name: 'a synchronous exporter', inMicrotask: false, spansPerAwait: 1 },
+    { name: 'a synchronous exporter', inMicrotask: false, spansPerAwait: 256 },
+    { name: 'an exporter answering in a microtask', inMicrotask: true, spansPerAwait: 1 },
+    { name: 'an exporter answering in a microtask', inMicrotask: true, spansPerAwait: 256 },
+  ])(
+    'delivers a burst of 100,000 spans that never yields to the event loop to $name ($spansPerAwait spans per await)',
+    async ({ inMicrotask, spansPerAwait }) => {
+      const exporter = countingExporter(inMicrotask);
+      const processor = create(exporter, { scheduledDelayMs: 60_000 });
+      await burst(tracerFor(processor), 100_000, spansPerAwait);
+      // Still inside the burst: only the last partial batch waits (for the timer).
+      const during = processor.stats();
+      expect(during.dropped).toBe(0);
+      expect(during.exported).toBe(100_000 - (100_000 % 512));
+      expect(during.queueLength).toBe(100_000 % 512);
+      await processor.forceFlush();
+      expect(processor.stats()).toMatchObject({ exported: 100_000, dropped: 0, failed: 0 });
+      expect(exporter.received).toBe(100_000);
+    },
+  );
+
+  it('keeps the queue bound in a burst when the export never completes, counting the drops', async () => {
+    const reports: string[] = [];
+    const exporter = new ScriptedExporter(() => new Promise<ExportResult>(() => {}));
+    const processor = create(exporter, { scheduledDelayMs: 60_000, shutdownTimeoutMs: 1 }, (kind) =>
+      reports.push(kind),
+    );
+    await burst(tracerFor(processor), 100_000, 256);
+    // One batch of 512 in the export that never answers, 2048 queued, the rest dropped.
+    expect(exporter.batches.map((b) => b.length)).toEqual([512]);
+    expect(processor.stats()).toMatchObject({
+      exported: 0,
+      queueLength: 2048,
+      dropped: 100_000 - 512 - 2048,
+    });
+    expect(reports).toEqual(['queue-full']);
   });
 
   it('never queues unsampled spans', async () => {
