@@ -1,0 +1,307 @@
+import { now } from './clock.js';
+import type { ExporterStats } from './exporter-stats.js';
+import { SamplingDecision, type Sampler } from './samplers.js';
+import type { SpanProcessor } from './span-processor.js';
+import {
+  SpanStatusCode,
+  TraceFlags,
+  type AttributeValue,
+  type ReadableSpan,
+  type Span,
+} from './types.js';
+
+/**
+ * A rule matched against the local root span of a trace once it ends. Every field given must
+ * match; a rule with no field matches nothing.
+ */
+export interface SpanRule {
+  /** `http.route` of the root (e.g. `/users/:id`), or a RegExp tested against it. */
+  route?: string | RegExp;
+  /** `http.response.status_code` of the root: one code or any of several. */
+  statusCode?: number | readonly number[];
+  /** Attributes the root must carry, with these exact values. */
+  attributes?: Readonly<Record<string, AttributeValue>>;
+  /** Any test of the root and every span held for it; a throwing test does not match. */
+  match?: (root: ReadableSpan, spans: readonly ReadableSpan[]) => boolean;
+}
+
+/** The resolved policy and bounds of a tail sampler. */
+export interface TailSamplingPolicy {
+  /** The head rule: decides what no other rule keeps, and whatever overflows a bound. */
+  readonly headSampler: Sampler;
+  /** Keep a trace with any span of error status. */
+  readonly keepErrors: boolean;
+  /** Keep a trace whose local root took longer than this (ms); undefined: no threshold. */
+  readonly thresholdMs: number | undefined;
+  /** Keep a trace whose local root matches any of these. */
+  readonly keep: readonly SpanRule[];
+  /** Drop a trace whose local root matches any of these (checked first: metrics still count it). */
+  readonly drop: readonly SpanRule[];
+  /** Traces held at once; a trace starting past it is decided by the head rule. */
+  readonly maxTraces: number;
+  /** Spans held per trace; spans past it are decided by the head rule. */
+  readonly maxSpansPerTrace: number;
+  /** Longest a trace is held (ms); past it, it is decided by the head rule. */
+  readonly maxWaitMs: number;
+}
+
+export const DEFAULT_TAIL_BOUNDS = {
+  maxTraces: 1000,
+  maxSpansPerTrace: 500,
+  maxWaitMs: 30_000,
+} as const;
+
+/** What the tail sampler has decided so far (self-telemetry, beside the exporters' stats). */
+export interface TailSamplerStats extends ExporterStats {
+  /** Spans the policy (or the head rule) did not keep: never exported. */
+  sampledOut: number;
+  /** Spans decided by the head rule because a bound was hit (traces, spans per trace, wait). */
+  overflowed: number;
+  /** Traces held right now, waiting for their local root to end. */
+  heldTraces: number;
+}
+
+/** Why a held trace was decided. */
+type Verdict = boolean;
+
+/** The spans of one trace held in this process, from its first local span. */
+class HeldTrace {
+  readonly spans: ReadableSpan[] = [];
+  constructor(
+    readonly traceId: string,
+    readonly rootSpanId: string,
+    readonly createdAt: number,
+  ) {}
+}
+
+/**
+ * Holds each trace's spans from its first local span until its local root ends, then decides
+ * the whole local trace: drop rules, then errors, the duration threshold, keep rules, and
+ * finally the head rule. Kept spans are handed to `downstream` (the export chain) as they
+ * would have been; the rest are counted as sampled out. Processors before it (metrics, the
+ * health window) have already seen every span.
+ *
+ * Memory is bounded: traces held, spans per trace, and time held. What overflows a bound is
+ * decided by the head rule (on the trace id, so a trace's overflowing spans agree) and counted.
+ */
+export class TailSamplingProcessor implements SpanProcessor {
+  private readonly held = new Map<string, HeldTrace>();
+  // Recent decisions, for spans that end after their local root (bounded like `held`).
+  private readonly decided = new Map<string, Verdict>();
+  private heldSpans = 0;
+  private kept = 0;
+  private sampledOut = 0;
+  private overflowed = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly downstream: SpanProcessor,
+    private readonly policy: TailSamplingPolicy,
+  ) {}
+
+  onStart(span: Span & ReadableSpan): void {
+    if (
+      !this.stopped &&
+      (span.traceFlags & TraceFlags.SAMPLED) !== 0 &&
+      (span.parentSpanId === undefined || span.parentIsRemote) &&
+      !this.held.has(span.traceId) &&
+      !this.decided.has(span.traceId)
+    ) {
+      if (this.held.size >= this.policy.maxTraces) {
+        this.sweep(now());
+      }
+      if (this.held.size < this.policy.maxTraces) {
+        this.held.set(span.traceId, new HeldTrace(span.traceId, span.spanId, now()));
+        this.startSweep();
+      }
+    }
+    this.downstream.onStart?.(span);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.traceFlags & TraceFlags.SAMPLED) === 0) {
+      this.downstream.onEnd(span);
+      return;
+    }
+    const trace = this.held.get(span.traceId);
+    if (trace !== undefined) {
+      if (span.spanId === trace.rootSpanId) {
+        trace.spans.push(span);
+        this.heldSpans++;
+        this.decide(trace, this.verdict(span, trace.spans));
+        return;
+      }
+      if (trace.spans.length < this.policy.maxSpansPerTrace) {
+        trace.spans.push(span);
+        this.heldSpans++;
+        return;
+      }
+      this.overflowed++;
+      this.pass(span, this.headRule(span));
+      return;
+    }
+    const earlier = this.decided.get(span.traceId);
+    if (earlier !== undefined) {
+      this.pass(span, earlier);
+      return;
+    }
+    // Not held: a trace that overflowed `maxTraces`, or spans outside any local root.
+    this.overflowed++;
+    this.pass(span, this.headRule(span));
+  }
+
+  forceFlush(): Promise<void> {
+    // Still-open traces stay held: their root has not ended, so nothing is decided yet.
+    return this.downstream.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    // Whatever is still held is decided by the head rule before the export chain shuts down.
+    for (const trace of this.held.values()) this.decideOverflow(trace);
+    this.stopped = true;
+    this.stopSweep();
+    return this.downstream.shutdown();
+  }
+
+  stats(): TailSamplerStats {
+    return {
+      exporter: 'TailSampler',
+      exported: this.kept,
+      dropped: 0,
+      failed: 0,
+      retried: 0,
+      queueLength: this.heldSpans,
+      sampledOut: this.sampledOut,
+      overflowed: this.overflowed,
+      heldTraces: this.held.size,
+    };
+  }
+
+  /** The policy's answer for a local trace whose root just ended. */
+  verdict(root: ReadableSpan, spans: readonly ReadableSpan[]): boolean {
+    const p = this.policy;
+    if (p.drop.length !== 0 && p.drop.some((rule) => matches(rule, root, spans))) return false;
+    if (p.keepErrors && spans.some((s) => s.status.code === SpanStatusCode.ERROR)) return true;
+    if (p.thresholdMs !== undefined && root.durationMs > p.thresholdMs) return true;
+    if (p.keep.length !== 0 && p.keep.some((rule) => matches(rule, root, spans))) return true;
+    return this.headRule(root);
+  }
+
+  /**
+   * The head rule, applied to the trace as if its local root had no parent: a trace-id ratio
+   * gives every span of a trace (and every service using the same ratio) the same answer.
+   */
+  private headRule(span: ReadableSpan): boolean {
+    try {
+      return (
+        this.policy.headSampler.shouldSample(
+          undefined,
+          span.traceId,
+          span.name,
+          span.kind,
+          span.attributes,
+        ) === SamplingDecision.RECORD_AND_SAMPLE
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private decide(trace: HeldTrace, keep: boolean): void {
+    this.held.delete(trace.traceId);
+    this.heldSpans -= trace.spans.length;
+    this.remember(trace.traceId, keep);
+    for (const span of trace.spans) this.pass(span, keep);
+    if (this.held.size === 0) this.stopSweep();
+  }
+
+  private decideOverflow(trace: HeldTrace): void {
+    this.overflowed += trace.spans.length;
+    const first = trace.spans[0];
+    this.decide(trace, first === undefined ? false : this.headRule(first));
+  }
+
+  private remember(traceId: string, keep: boolean): void {
+    if (this.decided.size >= this.policy.maxTraces) {
+      // Maps iterate in insertion order: the oldest decision goes first.
+      const oldest = this.decided.keys().next().value;
+      if (oldest !== undefined) this.decided.delete(oldest);
+    }
+    this.decided.set(traceId, keep);
+  }
+
+  private pass(span: ReadableSpan, keep: boolean): void {
+    if (!keep) {
+      this.sampledOut++;
+      return;
+    }
+    this.kept++;
+    try {
+      this.downstream.onEnd(span);
+    } catch {
+      // The export chain never throws by contract; a broken one must not break the request.
+    }
+  }
+
+  /** Decides, by the head rule, every trace held longer than `maxWaitMs`. */
+  private sweep(at: number): void {
+    for (const trace of this.held.values()) {
+      if (at - trace.createdAt < this.policy.maxWaitMs) break;
+      this.decideOverflow(trace);
+    }
+  }
+
+  private startSweep(): void {
+    if (this.timer !== undefined) return;
+    const every = Math.max(10, Math.min(1000, this.policy.maxWaitMs / 2));
+    this.timer = setInterval(() => this.sweep(now()), every);
+    this.timer.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function matches(rule: SpanRule, root: ReadableSpan, spans: readonly ReadableSpan[]): boolean {
+  let tested = false;
+  if (rule.route !== undefined) {
+    const route = root.attributes['http.route'];
+    if (typeof route !== 'string') return false;
+    if (typeof rule.route === 'string' ? route !== rule.route : !testRegExp(rule.route, route)) {
+      return false;
+    }
+    tested = true;
+  }
+  if (rule.statusCode !== undefined) {
+    const status = root.attributes['http.response.status_code'];
+    const codes = rule.statusCode;
+    if (typeof codes === 'number' ? status !== codes : !codes.includes(status as number)) {
+      return false;
+    }
+    tested = true;
+  }
+  if (rule.attributes !== undefined) {
+    for (const [key, value] of Object.entries(rule.attributes)) {
+      if (root.attributes[key] !== value) return false;
+    }
+    tested = true;
+  }
+  if (rule.match !== undefined) {
+    try {
+      if (rule.match(root, spans) !== true) return false;
+    } catch {
+      return false;
+    }
+    tested = true;
+  }
+  return tested;
+}
+
+function testRegExp(re: RegExp, value: string): boolean {
+  re.lastIndex = 0;
+  return re.test(value);
+}
