@@ -64,12 +64,17 @@ export interface TailSamplerStats extends ExporterStats {
 /** Why a held trace was decided. */
 type Verdict = boolean;
 
-/** The spans of one trace held in this process, from its first local span. */
+/**
+ * The spans of one trace held in this process, from its first local span. A trace may enter
+ * the process more than once at a time (a caller making two calls in parallel): each entry is
+ * a local root, and the trace is decided when the last one ends.
+ */
 class HeldTrace {
   readonly spans: ReadableSpan[] = [];
+  readonly openRoots = new Set<string>();
+  readonly endedRoots: ReadableSpan[] = [];
   constructor(
     readonly traceId: string,
-    readonly rootSpanId: string,
     readonly createdAt: number,
   ) {}
 }
@@ -104,17 +109,9 @@ export class TailSamplingProcessor implements SpanProcessor {
     if (
       !this.stopped &&
       (span.traceFlags & TraceFlags.SAMPLED) !== 0 &&
-      (span.parentSpanId === undefined || span.parentIsRemote) &&
-      !this.held.has(span.traceId) &&
-      !this.decided.has(span.traceId)
+      (span.parentSpanId === undefined || span.parentIsRemote)
     ) {
-      if (this.held.size >= this.policy.maxTraces) {
-        this.sweep(now());
-      }
-      if (this.held.size < this.policy.maxTraces) {
-        this.held.set(span.traceId, new HeldTrace(span.traceId, span.spanId, now()));
-        this.startSweep();
-      }
+      this.track(span);
     }
     this.downstream.onStart?.(span);
   }
@@ -126,10 +123,16 @@ export class TailSamplingProcessor implements SpanProcessor {
     }
     const trace = this.held.get(span.traceId);
     if (trace !== undefined) {
-      if (span.spanId === trace.rootSpanId) {
+      if (trace.openRoots.delete(span.spanId)) {
         trace.spans.push(span);
+        trace.endedRoots.push(span);
         this.heldSpans++;
-        this.decide(trace, this.verdict(span, trace.spans));
+        if (trace.openRoots.size === 0) {
+          this.decide(
+            trace,
+            trace.endedRoots.some((root) => this.verdict(root, trace.spans)),
+          );
+        }
         return;
       }
       if (trace.spans.length < this.policy.maxSpansPerTrace) {
@@ -176,6 +179,23 @@ export class TailSamplingProcessor implements SpanProcessor {
       overflowed: this.overflowed,
       heldTraces: this.held.size,
     };
+  }
+
+  /** A local root starts: its trace is held from now, or joins the part already held. */
+  private track(root: ReadableSpan): void {
+    const held = this.held.get(root.traceId);
+    if (held !== undefined) {
+      held.openRoots.add(root.spanId);
+      return;
+    }
+    if (this.held.size >= this.policy.maxTraces) this.sweep(now());
+    if (this.held.size >= this.policy.maxTraces) return;
+    // A new local part of a trace decided before (a later call from the same caller) is
+    // held and decided afresh, on its own spans.
+    const trace = new HeldTrace(root.traceId, now());
+    trace.openRoots.add(root.spanId);
+    this.held.set(root.traceId, trace);
+    this.startSweep();
   }
 
   /** The policy's answer for a local trace whose root just ended. */

@@ -22,6 +22,13 @@ function sink() {
   return { processor, ended, started };
 }
 
+/** A caller in another process (sampled, so the tracer would follow it anyway). */
+const REMOTE_PARENT = {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: 1,
+  isRemote: true,
+};
 const NEVER = new TraceIdRatioBasedSampler(0);
 const ALWAYS = createSampler('always_on');
 
@@ -161,6 +168,30 @@ describe('TailSamplingProcessor', () => {
     expect(down.ended.map((s) => s.name)).toEqual(['root']);
     late.end();
     expect(down.ended.map((s) => s.name)).toEqual(['root', 'late']);
+  });
+
+  it('decides a trace entering twice at once when its last local root ends', () => {
+    const { tracer, down } = setup();
+    const parent = REMOTE_PARENT;
+    const first = tracer.startSpan('GET /a', { parent, kind: SpanKind.SERVER });
+    const second = tracer.startSpan('GET /b', { parent, kind: SpanKind.SERVER });
+    tracer.startSpan('child', { parent: second.spanContext() }).end();
+    first.end();
+    expect(down.ended).toHaveLength(0);
+    second.setStatus({ code: SpanStatusCode.ERROR });
+    second.end();
+    expect(down.ended.map((s) => s.name)).toEqual(['child', 'GET /a', 'GET /b']);
+  });
+
+  it('decides a later local part of a decided trace afresh, on its own spans', () => {
+    const { tracer, down } = setup();
+    const parent = REMOTE_PARENT;
+    tracer.startSpan('GET /fast', { parent, kind: SpanKind.SERVER }).end();
+    expect(down.ended).toHaveLength(0);
+    const failing = tracer.startSpan('GET /fail', { parent, kind: SpanKind.SERVER });
+    failing.setStatus({ code: SpanStatusCode.ERROR });
+    failing.end();
+    expect(down.ended.map((s) => s.name)).toEqual(['GET /fail']);
   });
 
   describe('bounds', () => {
