@@ -71,11 +71,12 @@ type Verdict = boolean;
  */
 class HeldTrace {
   readonly spans: ReadableSpan[] = [];
-  readonly openRoots = new Set<string>();
   readonly endedRoots: ReadableSpan[] = [];
   constructor(
     readonly traceId: string,
     readonly createdAt: number,
+    /** Span ids of the local roots still open: nearly always one. */
+    readonly openRoots: string[],
   ) {}
 }
 
@@ -91,8 +92,10 @@ class HeldTrace {
  */
 export class TailSamplingProcessor implements SpanProcessor {
   private readonly held = new Map<string, HeldTrace>();
-  // Recent decisions, for spans that end after their local root (bounded like `held`).
-  private readonly decided = new Map<string, Verdict>();
+  // Recent decisions, for spans that end after their local root: two generations of at most
+  // `maxTraces` each, the older one dropped whole when the newer fills (no per-entry eviction).
+  private decided = new Map<string, Verdict>();
+  private decidedBefore = new Map<string, Verdict>();
   private heldSpans = 0;
   private kept = 0;
   private sampledOut = 0;
@@ -123,11 +126,13 @@ export class TailSamplingProcessor implements SpanProcessor {
     }
     const trace = this.held.get(span.traceId);
     if (trace !== undefined) {
-      if (trace.openRoots.delete(span.spanId)) {
+      const rootIndex = trace.openRoots.indexOf(span.spanId);
+      if (rootIndex !== -1) {
+        trace.openRoots.splice(rootIndex, 1);
         trace.spans.push(span);
         trace.endedRoots.push(span);
         this.heldSpans++;
-        if (trace.openRoots.size === 0) {
+        if (trace.openRoots.length === 0) {
           this.decide(
             trace,
             trace.endedRoots.some((root) => this.verdict(root, trace.spans)),
@@ -144,7 +149,7 @@ export class TailSamplingProcessor implements SpanProcessor {
       this.pass(span, this.headRule(span));
       return;
     }
-    const earlier = this.decided.get(span.traceId);
+    const earlier = this.decided.get(span.traceId) ?? this.decidedBefore.get(span.traceId);
     if (earlier !== undefined) {
       this.pass(span, earlier);
       return;
@@ -185,15 +190,15 @@ export class TailSamplingProcessor implements SpanProcessor {
   private track(root: ReadableSpan): void {
     const held = this.held.get(root.traceId);
     if (held !== undefined) {
-      held.openRoots.add(root.spanId);
+      held.openRoots.push(root.spanId);
       return;
     }
-    if (this.held.size >= this.policy.maxTraces) this.sweep(now());
+    // The root's start time is a reading of the same clock: no second reading per request.
+    if (this.held.size >= this.policy.maxTraces) this.sweep(root.startTime);
     if (this.held.size >= this.policy.maxTraces) return;
     // A new local part of a trace decided before (a later call from the same caller) is
     // held and decided afresh, on its own spans.
-    const trace = new HeldTrace(root.traceId, now());
-    trace.openRoots.add(root.spanId);
+    const trace = new HeldTrace(root.traceId, root.startTime, [root.spanId]);
     this.held.set(root.traceId, trace);
     this.startSweep();
   }
@@ -233,7 +238,6 @@ export class TailSamplingProcessor implements SpanProcessor {
     this.heldSpans -= trace.spans.length;
     this.remember(trace.traceId, keep);
     for (const span of trace.spans) this.pass(span, keep);
-    if (this.held.size === 0) this.stopSweep();
   }
 
   private decideOverflow(trace: HeldTrace): void {
@@ -244,9 +248,8 @@ export class TailSamplingProcessor implements SpanProcessor {
 
   private remember(traceId: string, keep: boolean): void {
     if (this.decided.size >= this.policy.maxTraces) {
-      // Maps iterate in insertion order: the oldest decision goes first.
-      const oldest = this.decided.keys().next().value;
-      if (oldest !== undefined) this.decided.delete(oldest);
+      this.decidedBefore = this.decided;
+      this.decided = new Map();
     }
     this.decided.set(traceId, keep);
   }
@@ -275,7 +278,12 @@ export class TailSamplingProcessor implements SpanProcessor {
   private startSweep(): void {
     if (this.timer !== undefined) return;
     const every = Math.max(10, Math.min(1000, this.policy.maxWaitMs / 2));
-    this.timer = setInterval(() => this.sweep(now()), every);
+    // Stopped by its own tick once nothing is held: starting and clearing a timer per request
+    // would cost more than the rest of the tail sampler.
+    this.timer = setInterval(() => {
+      this.sweep(now());
+      if (this.held.size === 0) this.stopSweep();
+    }, every);
     this.timer.unref();
   }
 
