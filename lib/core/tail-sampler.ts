@@ -3,6 +3,7 @@ import type { ExporterStats } from './exporter-stats.js';
 import { SamplingDecision, type Sampler } from './samplers.js';
 import type { SpanProcessor } from './span-processor.js';
 import {
+  SpanKind,
   SpanStatusCode,
   TraceFlags,
   type AttributeValue,
@@ -218,15 +219,19 @@ export class TailSamplingProcessor implements SpanProcessor {
    * gives every span of a trace (and every service using the same ratio) the same answer.
    */
   private headRule(span: ReadableSpan): boolean {
+    return this.headRuleFor(span.traceId, span.name, span.kind, span.attributes);
+  }
+
+  private headRuleFor(
+    traceId: string,
+    name: string,
+    kind: SpanKind,
+    attributes: ReadableSpan['attributes'] | undefined,
+  ): boolean {
     try {
       return (
-        this.policy.headSampler.shouldSample(
-          undefined,
-          span.traceId,
-          span.name,
-          span.kind,
-          span.attributes,
-        ) === SamplingDecision.RECORD_AND_SAMPLE
+        this.policy.headSampler.shouldSample(undefined, traceId, name, kind, attributes) ===
+        SamplingDecision.RECORD_AND_SAMPLE
       );
     } catch {
       return false;
@@ -242,8 +247,14 @@ export class TailSamplingProcessor implements SpanProcessor {
 
   private decideOverflow(trace: HeldTrace): void {
     this.overflowed += trace.spans.length;
+    // Nothing may have ended yet: the head rule then has the trace id alone.
     const first = trace.spans[0];
-    this.decide(trace, first === undefined ? false : this.headRule(first));
+    this.decide(
+      trace,
+      first === undefined
+        ? this.headRuleFor(trace.traceId, '', SpanKind.INTERNAL, undefined)
+        : this.headRule(first),
+    );
   }
 
   private remember(traceId: string, keep: boolean): void {

@@ -234,6 +234,20 @@ describe('TailSamplingProcessor', () => {
       expect(down.ended).toHaveLength(3);
     });
 
+    it('decides a trace timed out before any span ended by the head rule on its trace id', () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      let clock = performance.now();
+      const spy = vi.spyOn(performance, 'now').mockImplementation(() => clock);
+      const { tracer, tail, down } = setup({ maxWaitMs: 1000, headSampler: ALWAYS });
+      const root = tracer.startSpan('root', { root: true });
+      clock += 1001;
+      vi.advanceTimersByTime(1000);
+      spy.mockRestore();
+      expect(tail.stats().heldTraces).toBe(0);
+      root.end();
+      expect(down.ended.map((s) => s.name)).toEqual(['root']);
+    });
+
     it('decides what is still held at shutdown, then shuts the chain down', async () => {
       const { tracer, tail, down } = setup({ headSampler: ALWAYS });
       request(tracer);
