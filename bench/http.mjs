@@ -44,6 +44,29 @@ if (process.env.BENCH_BREAKDOWN) {
   }
 }
 
+// BENCH_TAIL=1 prices tail sampling instead (bench/README.md): per platform, untraced, this
+// library at default settings (every trace exported), the head sampler alone at 1%, and the
+// tail sampler on with the same 1% head ratio (every request here fast and successful, so the
+// tail keeps about 1% too, after holding every span until its request ends).
+const HEAD_1PCT = { sampler: { type: 'traceidratio', ratio: 0.01 } };
+const TAIL_STEPS = [
+  { suffix: 'untraced', variant: 'untraced' },
+  { suffix: 'ours', variant: 'ours' },
+  { suffix: 'ours-head-1pct', variant: 'ours', opts: HEAD_1PCT },
+  {
+    suffix: 'ours-tail-1pct',
+    variant: 'ours',
+    opts: { ...HEAD_1PCT, sampling: { tail: { thresholdMs: 1000 } } },
+  },
+];
+if (process.env.BENCH_TAIL) {
+  VARIANTS.splice(0);
+  for (const platform of ['express', 'fastify']) {
+    for (const step of TAIL_STEPS)
+      VARIANTS.push({ id: `${platform}-${step.suffix}`, platform, ...step });
+  }
+}
+
 // BENCH_NODE=/path/to/node runs the app variants on another Node.js (the sink and the
 // load generator stay on this one), to compare runtimes: bench/README.md.
 function start(file, args, env = {}, execPath = process.execPath) {
@@ -164,24 +187,44 @@ try {
       `${r.id.padEnd(26)} ${String(Math.round(r.rps)).padStart(6)} ${(r.rps / base.rps).toFixed(2).padStart(10)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${(base.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(2).padStart(18)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
     );
   }
-  const ratios = {
-    expressOursOverUntraced: ratio('express-ours', 'express-untraced'),
-    expressOtelOverUntraced: ratio('express-otel', 'express-untraced'),
-    expressOursOverOtel: ratio('express-ours', 'express-otel'),
-    fastifyOursOverUntraced: ratio('fastify-ours', 'fastify-untraced'),
-  };
-  console.log(
-    `\ntraced/untraced${RATE > 0 ? ' (by CPU per request)' : ''}  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
-  );
-  console.log(
-    `OpenTelemetry SDK/untraced  express ${ratios.expressOtelOverUntraced.toFixed(2)}; ours/OpenTelemetry ${ratios.expressOursOverOtel.toFixed(2)}`,
-  );
-  console.log(
-    `spans received per request: ours ${byId['express-ours'].spansPerRequest.toFixed(3)} / ${byId['fastify-ours'].spansPerRequest.toFixed(3)} (2 expected: server + service), OpenTelemetry ${byId['express-otel'].spansPerRequest.toFixed(3)}`,
-  );
-  console.log(
-    `spans dropped or given up by our exporter: express ${byId['express-ours'].dropped}, fastify ${byId['fastify-ours'].dropped}`,
-  );
+  let ratios = {};
+  if (process.env.BENCH_TAIL) {
+    // CPU per request of each tail variant over the default (every trace exported) one.
+    for (const platform of ['express', 'fastify']) {
+      const base = byId[`${platform}-ours`].cpuUsPerRequest;
+      const untraced = byId[`${platform}-untraced`].cpuUsPerRequest;
+      for (const suffix of ['ours', 'ours-head-1pct', 'ours-tail-1pct']) {
+        const r = byId[`${platform}-${suffix}`];
+        ratios[`${platform}-${suffix}`] = {
+          cpuUsOverUntraced: r.cpuUsPerRequest - untraced,
+          cpuOverDefault: r.cpuUsPerRequest / base,
+          spansPerRequest: r.spansPerRequest,
+        };
+        console.log(
+          `${`${platform}-${suffix}`.padEnd(26)} +${(r.cpuUsPerRequest - untraced).toFixed(1)} us CPU/req over untraced, ${(r.cpuUsPerRequest / base).toFixed(2)} of the default's CPU, ${r.spansPerRequest.toFixed(3)} spans/req exported, dropped ${r.dropped}`,
+        );
+      }
+    }
+  } else {
+    ratios = {
+      expressOursOverUntraced: ratio('express-ours', 'express-untraced'),
+      expressOtelOverUntraced: ratio('express-otel', 'express-untraced'),
+      expressOursOverOtel: ratio('express-ours', 'express-otel'),
+      fastifyOursOverUntraced: ratio('fastify-ours', 'fastify-untraced'),
+    };
+    console.log(
+      `\ntraced/untraced${RATE > 0 ? ' (by CPU per request)' : ''}  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
+    );
+    console.log(
+      `OpenTelemetry SDK/untraced  express ${ratios.expressOtelOverUntraced.toFixed(2)}; ours/OpenTelemetry ${ratios.expressOursOverOtel.toFixed(2)}`,
+    );
+    console.log(
+      `spans received per request: ours ${byId['express-ours'].spansPerRequest.toFixed(3)} / ${byId['fastify-ours'].spansPerRequest.toFixed(3)} (2 expected: server + service), OpenTelemetry ${byId['express-otel'].spansPerRequest.toFixed(3)}`,
+    );
+    console.log(
+      `spans dropped or given up by our exporter: express ${byId['express-ours'].dropped}, fastify ${byId['fastify-ours'].dropped}`,
+    );
+  }
   mkdirSync(here('./results'), { recursive: true });
   writeFileSync(
     here('./results/http.json'),

@@ -13,6 +13,8 @@ export type {
   IgnoredRoute,
   PropagatorName,
   SamplerOption,
+  SamplingOptions,
+  TailSamplingOptions,
   TracingErrorOptions,
   TracingModuleOptions,
   TracingOptionsFactory,
@@ -20,6 +22,7 @@ export type {
 
 // Spans, context, samplers, propagators and exporters (the lower layers: './export/index.ts')
 export type { SpanOptions } from './core/tracer.js';
+export type { SpanRule, TailSamplerStats } from './core/tail-sampler.js';
 export type { ErrorClass, ErrorMatcher, ErrorPolicy } from './core/error-policy.js';
 export {
   SpanKind,

@@ -7,6 +7,7 @@ import { OtlpHttpExporter } from './export/spans/otlp/otlp-http-exporter.js';
 import { ZipkinExporter, zipkinOptionsFromEnv } from './export/spans/zipkin/zipkin-exporter.js';
 import { BatchSpanProcessor } from './core/batch-span-processor.js';
 import { createResource } from './core/resource.js';
+import { createSampler } from './core/samplers.js';
 import { SimpleSpanProcessor } from './core/simple-span-processor.js';
 import type { SpanExporter } from './core/span-exporter.js';
 import type { SpanProcessor } from './core/span-processor.js';
@@ -254,7 +255,9 @@ export const tracingProviders: Provider[] = [
       ];
       return new Tracer({
         enabled: config.enabled,
-        sampler: config.sampler,
+        // With tail sampling, every span is recorded (and propagated sampled) so the tail can
+        // decide; the head sampler is applied there instead.
+        sampler: config.tailSampling === undefined ? config.sampler : createSampler('always_on'),
         limits: config.spanLimits,
         errorPolicy: config.errorPolicy,
         recordUnsampled: [...processors, ...exportProcessors].some(
@@ -266,7 +269,12 @@ export const tracingProviders: Provider[] = [
           environment: config.environment,
           attributes: config.resourceAttributes,
         }),
-        processor: createSpanPipeline({ processors, exportProcessors, exportWrappers }),
+        processor: createSpanPipeline({
+          processors,
+          exportProcessors,
+          exportWrappers,
+          tailSampling: config.tailSampling,
+        }),
       });
     },
     inject: [

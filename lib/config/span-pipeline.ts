@@ -1,6 +1,7 @@
 import type { ExporterStats } from '../core/exporter-stats.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from '../core/multi-span-processor.js';
 import type { SpanProcessor } from '../core/span-processor.js';
+import { TailSamplingProcessor, type TailSamplingPolicy } from '../core/tail-sampler.js';
 import type { ExportWrapper } from './tracing-feature.js';
 
 /** The parts of the tracer's processor, in the order spans meet them. */
@@ -11,6 +12,11 @@ export interface SpanPipelineParts {
   readonly exportProcessors: readonly SpanProcessor[];
   /** Applied in order around the export chain; the last one sees spans first. */
   readonly exportWrappers: readonly ExportWrapper[];
+  /**
+   * Tail sampling, innermost around the export chain: the processors above (metrics, the
+   * trace store) and the export wrappers (span collapse) still see every span first.
+   */
+  readonly tailSampling?: TailSamplingPolicy | undefined;
 }
 
 /**
@@ -36,16 +42,22 @@ class WrappedSpanPipeline extends MultiSpanProcessor {
  * export, wrappers have nothing to decide and are left out.
  */
 export function createSpanPipeline(parts: SpanPipelineParts): SpanProcessor {
-  const { processors, exportProcessors, exportWrappers } = parts;
-  if (exportWrappers.length === 0 || exportProcessors.length === 0) {
+  const { processors, exportProcessors, exportWrappers, tailSampling } = parts;
+  if (
+    (exportWrappers.length === 0 && tailSampling === undefined) ||
+    exportProcessors.length === 0
+  ) {
     const all = [...processors, ...exportProcessors];
     return all.length === 0 ? NOOP_PROCESSOR : new MultiSpanProcessor(all);
   }
   const chain =
     exportProcessors.length === 1 ? exportProcessors[0]! : new MultiSpanProcessor(exportProcessors);
+  const tail =
+    tailSampling === undefined ? undefined : new TailSamplingProcessor(chain, tailSampling);
   const wrapped = exportWrappers.reduce<SpanProcessor>(
     (downstream, wrapper) => wrapper.wrapExport(downstream),
-    chain,
+    tail ?? chain,
   );
-  return new WrappedSpanPipeline([...processors, wrapped], [...processors, ...exportProcessors]);
+  const measured = [...processors, ...(tail === undefined ? [] : [tail]), ...exportProcessors];
+  return new WrappedSpanPipeline([...processors, wrapped], measured);
 }

@@ -28,6 +28,8 @@ import type {
   CorrelationOptions,
   ExporterOption,
   IgnoredRoute,
+  SamplingOptions,
+  TailSamplingOptions,
   TracingModuleOptions,
 } from '../interfaces/tracing-module-options.interface.js';
 import type { ErrorPolicy } from '../core/error-policy.js';
@@ -39,6 +41,11 @@ import {
   TracingConfigError,
 } from '../tracing.errors.js';
 import { isHttpToken } from '../core/http-token.js';
+import {
+  DEFAULT_TAIL_BOUNDS,
+  type SpanRule,
+  type TailSamplingPolicy,
+} from '../core/tail-sampler.js';
 
 /** Options after defaults and OTEL_* variables: what the rest of the module reads. */
 export interface ResolvedTracingConfig {
@@ -47,7 +54,10 @@ export interface ResolvedTracingConfig {
   readonly serviceVersion: string | undefined;
   readonly environment: string | undefined;
   readonly resourceAttributes: Attributes;
+  /** The head sampler (with tail sampling on, applied at the tail, not by the tracer). */
   readonly sampler: Sampler;
+  /** `sampling.tail`, resolved; undefined when off. */
+  readonly tailSampling: TailSamplingPolicy | undefined;
   readonly propagator: TextMapPropagator;
   readonly exporters: readonly ExporterOption[];
   readonly correlationRequestHeaders: readonly string[];
@@ -81,6 +91,7 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   resourceAttributes: true,
   enabled: true,
   sampler: true,
+  sampling: true,
   propagators: true,
   correlation: true,
   exporters: true,
@@ -141,7 +152,7 @@ export function resolveTracingConfig(
     serviceVersion: options.serviceVersion ?? stringAttr(envResource['service.version']),
     environment: options.environment ?? stringAttr(envResource['deployment.environment.name']),
     resourceAttributes: { ...envResource, ...options.resourceAttributes },
-    sampler: resolveSampler(options, env, warnings),
+    ...resolveSampling(options, env, warnings),
     propagator: resolvePropagator(options, env, warnings),
     exporters: resolveExporters(options, env, warnings),
     ...resolveCorrelation(options),
@@ -281,6 +292,130 @@ function resolveSampler(options: TracingModuleOptions, env: Env, warnings: strin
       warnings.push(MESSAGES.envIgnored('OTEL_TRACES_SAMPLER_ARG', envArg, 'a number from 0 to 1'));
   }
   return createSampler(name, ratio);
+}
+
+const SAMPLING_KEYS = optionKeys<SamplingOptions>({ tail: true });
+const TAIL_KEYS = optionKeys<TailSamplingOptions>({
+  enabled: true,
+  keepErrors: true,
+  thresholdMs: true,
+  keep: true,
+  drop: true,
+  maxTraces: true,
+  maxSpansPerTrace: true,
+  maxWaitMs: true,
+});
+const RULE_KEYS = optionKeys<SpanRule>({
+  route: true,
+  statusCode: true,
+  attributes: true,
+  match: true,
+});
+
+/** The head sampler and, when `sampling.tail` is on, the tail policy around it. */
+function resolveSampling(
+  options: TracingModuleOptions,
+  env: Env,
+  warnings: string[],
+): { sampler: Sampler; tailSampling: TailSamplingPolicy | undefined } {
+  const sampler = resolveSampler(options, env, warnings);
+  const sampling = options.sampling;
+  if (sampling === undefined) return { sampler, tailSampling: undefined };
+  if (sampling === null || typeof sampling !== 'object' || Array.isArray(sampling)) {
+    throw invalidOption('sampling', 'an object', sampling);
+  }
+  rejectUnknownOptions(sampling, 'sampling', SAMPLING_KEYS);
+  const tail = sampling.tail;
+  if (tail === undefined) return { sampler, tailSampling: undefined };
+  if (tail === null || typeof tail !== 'object' || Array.isArray(tail)) {
+    throw invalidOption('sampling.tail', 'an object', tail);
+  }
+  rejectUnknownOptions(tail, 'sampling.tail', TAIL_KEYS);
+  if (tail.enabled !== undefined && typeof tail.enabled !== 'boolean') {
+    throw invalidOption('sampling.tail.enabled', 'a boolean', tail.enabled);
+  }
+  if (tail.keepErrors !== undefined && typeof tail.keepErrors !== 'boolean') {
+    throw invalidOption('sampling.tail.keepErrors', 'a boolean', tail.keepErrors);
+  }
+  if (
+    tail.thresholdMs !== undefined &&
+    !(typeof tail.thresholdMs === 'number' && tail.thresholdMs >= 0)
+  ) {
+    throw invalidOption('sampling.tail.thresholdMs', 'a non-negative number', tail.thresholdMs);
+  }
+  const bound = (key: 'maxTraces' | 'maxSpansPerTrace' | 'maxWaitMs'): number => {
+    const value = tail[key];
+    if (value === undefined) return DEFAULT_TAIL_BOUNDS[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw invalidOption(`sampling.tail.${key}`, 'a positive integer', value);
+    }
+    return value;
+  };
+  const policy: TailSamplingPolicy = {
+    headSampler: sampler,
+    keepErrors: tail.keepErrors ?? true,
+    thresholdMs: tail.thresholdMs,
+    keep: resolveRules(tail.keep, 'sampling.tail.keep'),
+    drop: resolveRules(tail.drop, 'sampling.tail.drop'),
+    maxTraces: bound('maxTraces'),
+    maxSpansPerTrace: bound('maxSpansPerTrace'),
+    maxWaitMs: bound('maxWaitMs'),
+  };
+  return { sampler, tailSampling: tail.enabled === false ? undefined : policy };
+}
+
+function resolveRules(rules: unknown, path: string): SpanRule[] {
+  if (rules === undefined) return [];
+  if (!Array.isArray(rules)) throw invalidOption(path, 'an array of rules', rules);
+  return rules.map((rule: unknown, i) => {
+    const at = `${path}[${i}]`;
+    if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) {
+      throw invalidOption(at, '{ route?, statusCode?, attributes?, match? }', rule);
+    }
+    rejectUnknownOptions(rule, at, RULE_KEYS);
+    const r = rule as SpanRule;
+    if (r.route !== undefined && typeof r.route !== 'string' && !(r.route instanceof RegExp)) {
+      throw invalidOption(`${at}.route`, 'a route string or a RegExp', r.route);
+    }
+    const codes = r.statusCode;
+    if (
+      codes !== undefined &&
+      !Number.isInteger(codes) &&
+      !(Array.isArray(codes) && codes.every((c) => Number.isInteger(c)))
+    ) {
+      throw invalidOption(`${at}.statusCode`, 'a status code or an array of them', codes);
+    }
+    if (r.attributes !== undefined) {
+      if (r.attributes === null || typeof r.attributes !== 'object') {
+        throw invalidOption(`${at}.attributes`, 'an object of attribute values', r.attributes);
+      }
+      for (const [key, value] of Object.entries(r.attributes)) {
+        if (!isScalar(value)) {
+          throw invalidOption(
+            `${at}.attributes[${JSON.stringify(key)}]`,
+            'a string, number or boolean',
+            value,
+          );
+        }
+      }
+    }
+    if (r.match !== undefined && typeof r.match !== 'function') {
+      throw invalidOption(`${at}.match`, 'a function (root, spans) => boolean', r.match);
+    }
+    if (
+      r.route === undefined &&
+      codes === undefined &&
+      r.attributes === undefined &&
+      r.match === undefined
+    ) {
+      throw invalidOption(
+        at,
+        'a rule with at least one of route, statusCode, attributes, match',
+        rule,
+      );
+    }
+    return r;
+  });
 }
 
 function resolvePropagator(

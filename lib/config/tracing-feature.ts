@@ -8,7 +8,8 @@ import type { ResolvedTracingConfig } from './tracing-config.js';
 
 /**
  * Stands between the tracer and the export chain: it is handed every span bound for
- * export, and decides what reaches `downstream` (e.g. collapses a request's spans).
+ * export, and decides what reaches `downstream` (e.g. collapses a request's spans). It must
+ * pass `onStart` on: the tail sampler, innermost, holds a trace from its local root's start.
  */
 export interface ExportWrapper {
   wrapExport(downstream: SpanProcessor): SpanProcessor;

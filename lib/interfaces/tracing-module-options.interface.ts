@@ -8,6 +8,7 @@ import type { InMemorySpanExporterOptions } from '../export/spans/in-memory-span
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { Sampler, SamplerFunction, SamplerName } from '../core/samplers.js';
 import type { SpanExporter } from '../core/span-exporter.js';
+import type { SpanRule } from '../core/tail-sampler.js';
 import type { ErrorMatcher } from '../core/error-policy.js';
 import type { Attributes, SpanLimits } from '../core/types.js';
 import type { DevtoolsOptions } from '../devtools/interfaces/devtools-options.interface.js';
@@ -85,6 +86,37 @@ export interface TracingErrorOptions {
   countAsError?: ErrorMatcher[];
 }
 
+/**
+ * In-process tail sampling (`sampling.tail`): each trace's local spans are held until its
+ * local root ends, then kept when a span failed, the root was slow or a `keep` rule matches,
+ * dropped when a `drop` rule matches, else decided by the head `sampler`. Metrics and the
+ * health summary still see every request. Every span is recorded and propagated sampled
+ * (`sampled=1`): the decision is local to this service.
+ */
+export interface TailSamplingOptions {
+  /** @default true once `tail` is given */
+  enabled?: boolean;
+  /** Keep traces with any span of error status. @default true */
+  keepErrors?: boolean;
+  /** Keep traces whose local root took longer than this many ms. @default none */
+  thresholdMs?: number;
+  /** Keep traces whose local root matches any rule. */
+  keep?: SpanRule[];
+  /** Drop traces whose local root matches any rule (checked first), e.g. `{ route: '/health', statusCode: 200 }`. */
+  drop?: SpanRule[];
+  /** Traces held at once; more are decided by the head sampler and counted. @default 1000 */
+  maxTraces?: number;
+  /** Spans held per trace; more are decided by the head sampler and counted. @default 500 */
+  maxSpansPerTrace?: number;
+  /** Longest a trace is held (ms), then decided by the head sampler and counted. @default 30000 */
+  maxWaitMs?: number;
+}
+
+export interface SamplingOptions {
+  /** Off by default. */
+  tail?: TailSamplingOptions;
+}
+
 /** A route that produces no spans: an exact path, a path ending in `*` (prefix), or a RegExp. */
 export type IgnoredRoute = string | RegExp;
 
@@ -101,6 +133,8 @@ export interface TracingModuleOptions {
   enabled?: boolean;
   /** @default OTEL_TRACES_SAMPLER, else 'parentbased_always_on' */
   sampler?: SamplerOption;
+  /** Tail sampling and span rules, decided when a trace's local root ends. @default off */
+  sampling?: SamplingOptions;
   /** @default OTEL_PROPAGATORS, else ['tracecontext', 'baggage'] */
   propagators?: PropagatorName[] | TextMapPropagator;
   correlation?: CorrelationOptions;

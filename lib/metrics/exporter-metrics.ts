@@ -1,4 +1,5 @@
 import type { ExporterStats } from '../core/exporter-stats.js';
+import type { TailSamplerStats } from '../core/tail-sampler.js';
 import type { MetricFamilySnapshot, ScalarSeries } from './metrics-registry.js';
 
 /** The exporter self-telemetry metric names. */
@@ -10,6 +11,17 @@ export const EXPORTER_METRIC_NAMES = {
   queueLength: 'tracing_exporter_queue_length',
   lastError: 'tracing_exporter_last_error_timestamp_seconds',
 } as const;
+
+/** The tail sampler's own counters (present only when `sampling.tail` is on). */
+export const TAIL_METRIC_NAMES = {
+  sampledOut: 'tracing_tail_sampled_out_spans_total',
+  overflowed: 'tracing_tail_overflow_spans_total',
+  heldTraces: 'tracing_tail_held_traces',
+} as const;
+
+function isTailStats(stats: ExporterStats): stats is TailSamplerStats {
+  return typeof (stats as Partial<TailSamplerStats>).sampledOut === 'number';
+}
 
 /**
  * Exporter names made unique (`ConsoleSpanExporter`, `ConsoleSpanExporter#2`), so two
@@ -33,6 +45,40 @@ export function exporterMetricFamilies(stats: readonly ExporterStats[]): MetricF
       return v === undefined ? [] : [{ labels: [['exporter', names[i]!]], value: v }];
     });
   const n = EXPORTER_METRIC_NAMES;
+  return [...exporterFamilies(n, series), ...tailFamilies(stats)];
+}
+
+/** The tail sampler's families, when one is in the pipeline (none otherwise). */
+function tailFamilies(stats: readonly ExporterStats[]): MetricFamilySnapshot[] {
+  const tail = stats.find(isTailStats);
+  if (tail === undefined) return [];
+  const t = TAIL_METRIC_NAMES;
+  return [
+    {
+      name: t.sampledOut,
+      help: 'Spans the tail sampler did not keep: never exported (their metrics still count).',
+      type: 'counter',
+      series: [{ labels: [], value: tail.sampledOut }],
+    },
+    {
+      name: t.overflowed,
+      help: 'Spans decided by the head sampler because a tail-sampling bound was hit.',
+      type: 'counter',
+      series: [{ labels: [], value: tail.overflowed }],
+    },
+    {
+      name: t.heldTraces,
+      help: 'Traces held by the tail sampler, waiting for their local root span to end.',
+      type: 'gauge',
+      series: [{ labels: [], value: tail.heldTraces }],
+    },
+  ];
+}
+
+function exporterFamilies(
+  n: typeof EXPORTER_METRIC_NAMES,
+  series: (value: (s: ExporterStats) => number | undefined) => ScalarSeries[],
+): MetricFamilySnapshot[] {
   return [
     {
       name: n.exported,

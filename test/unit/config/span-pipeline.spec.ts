@@ -6,6 +6,8 @@ import { Tracer } from '../../../lib/core/tracer.js';
 import type { ReadableSpan } from '../../../lib/core/types.js';
 import { createSpanPipeline } from '../../../lib/config/span-pipeline.js';
 import type { ExportWrapper } from '../../../lib/config/tracing-feature.js';
+import { TraceIdRatioBasedSampler } from '../../../lib/core/samplers.js';
+import { DEFAULT_TAIL_BOUNDS } from '../../../lib/core/tail-sampler.js';
 
 /** A processor that writes down the names of the spans it sees, under its own label. */
 function recording(label: string, log: string[], stats?: Partial<ExporterStats>): SpanProcessor {
@@ -37,6 +39,21 @@ function filtering(label: string, keep: (name: string) => boolean, log: string[]
       onEnd: (span) => {
         log.push(`${label} ${span.name}`);
         if (keep(span.name)) downstream.onEnd(span);
+      },
+      forceFlush: () => downstream.forceFlush(),
+      shutdown: () => downstream.shutdown(),
+    }),
+  };
+}
+
+/** A wrapper that passes every span on, its start included (as span collapse does). */
+function passing(label: string, log: string[]): ExportWrapper {
+  return {
+    wrapExport: (downstream) => ({
+      onStart: (span) => downstream.onStart?.(span),
+      onEnd: (span) => {
+        log.push(`${label} ${span.name}`);
+        downstream.onEnd(span);
       },
       forceFlush: () => downstream.forceFlush(),
       shutdown: () => downstream.shutdown(),
@@ -156,5 +173,34 @@ describe('createSpanPipeline', () => {
     endSpans(pipeline, 'a');
     expect(wrapped).toBe(0);
     expect(log).toEqual(['metrics a']);
+  });
+
+  it('puts the tail sampler innermost: processors and export wrappers see every span first', () => {
+    const log: string[] = [];
+    const pipeline = createSpanPipeline({
+      processors: [recording('metrics', log)],
+      exportProcessors: [recording('otlp', log, {})],
+      exportWrappers: [passing('collapse', log)],
+      tailSampling: {
+        headSampler: new TraceIdRatioBasedSampler(0),
+        keepErrors: true,
+        thresholdMs: undefined,
+        keep: [{ match: (root) => root.name === 'kept' }],
+        drop: [],
+        ...DEFAULT_TAIL_BOUNDS,
+      },
+    });
+    endSpans(pipeline, 'kept', 'dropped');
+    expect(log).toEqual([
+      'metrics kept',
+      'collapse kept',
+      'otlp kept',
+      'metrics dropped',
+      'collapse dropped',
+    ]);
+    expect(exporters((pipeline as MultiSpanProcessor).allStats())).toEqual([
+      ['TailSampler', 1],
+      ['otlp', 0],
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../../lib/export/index.js';
 import type { CollapseRules } from '../../../lib/instrumentation/collapse-rules.js';
 import { SpanCollapse } from '../../../lib/instrumentation/span-collapse.js';
+import { DEFAULT_TAIL_BOUNDS, TailSamplingProcessor } from '../../../lib/core/tail-sampler.js';
 
 const RULES: CollapseRules = {
   threshold: 10,
@@ -283,5 +284,55 @@ describe('CollapsingSpanProcessor', () => {
     expect(events).toEqual(['start GET /', 'start A.a']);
     await collapse.forceFlush();
     expect(events).toEqual(['start GET /', 'start A.a', 'end A.a', 'flush']);
+  });
+});
+
+/** Span collapse around a tail sampler whose head rule drops everything. */
+function tailSetup() {
+  const exporter = new InMemorySpanExporter();
+  const settings = new SpanCollapse();
+  settings.configure({ ...RULES, threshold: 3, keep: 1 });
+  const tail = new TailSamplingProcessor(new SimpleSpanProcessor(exporter), {
+    headSampler: new AlwaysOffSampler(),
+    keepErrors: true,
+    thresholdMs: undefined,
+    keep: [],
+    drop: [],
+    ...DEFAULT_TAIL_BOUNDS,
+  });
+  const collapse = settings.wrapExport(tail);
+  const tracer = new Tracer({ processor: collapse, resource: { attributes: {} } });
+  const request = (error: boolean) => {
+    const root = tracer.startSpan('GET /rows');
+    const ctx = tracer.createContext(root, undefined, undefined);
+    for (let i = 0; i < 5; i++) {
+      const span = runWithContext(ctx, () => tracer.startSpan('SELECT', { startTime: i }, ctx));
+      if (error && i === 2) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end(i + 1 + i);
+    }
+    root.end();
+  };
+  return { exporter, collapse, tail, request };
+}
+
+describe('span collapse with the tail sampler inside it', () => {
+  it('keeps a failed request as collapsed, whole: kept spans, the summary and the root', () => {
+    const { exporter, tail, request } = tailSetup();
+    request(true);
+    const spans = exporter.getFinishedSpans();
+    // The slowest and the failed one, the summary of the other three, and the root.
+    expect(spans).toHaveLength(4);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    expect(spans.filter((s) => s.status.code === SpanStatusCode.ERROR)).toHaveLength(1);
+    expect(tail.stats()).toMatchObject({ exported: 4, sampledOut: 0, overflowed: 0 });
+  });
+
+  it('drops a request the tail does not keep, holding nothing afterwards', () => {
+    // Collapsed first (the slowest, the summary of the other four, the root), then dropped.
+    const { exporter, collapse, tail, request } = tailSetup();
+    request(false);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(tail.stats()).toMatchObject({ sampledOut: 3, heldTraces: 0, queueLength: 0 });
+    expect((collapse as unknown as { held: number }).held).toBe(0);
   });
 });

@@ -67,4 +67,15 @@ describe('exporter self-telemetry metrics', () => {
       },
     ]);
   });
+
+  it('adds the tail sampler’s counters when one is in the pipeline, and nothing otherwise', () => {
+    const without = parsePrometheusText(formatPrometheus(exporterMetricFamilies([stats('A')])));
+    expect(without.has('tracing_tail_sampled_out_spans_total')).toBe(false);
+    const tail = { ...stats('TailSampler'), sampledOut: 120, overflowed: 6, heldTraces: 3 };
+    const m = parsePrometheusText(formatPrometheus(exporterMetricFamilies([tail, stats('A')])));
+    expect(sampleValue(m, 'tracing_tail_sampled_out_spans_total', {})).toBe(120);
+    expect(sampleValue(m, 'tracing_tail_overflow_spans_total', {})).toBe(6);
+    expect(sampleValue(m, 'tracing_tail_held_traces', {})).toBe(3);
+    expect(m.get('tracing_tail_held_traces')!.type).toBe('gauge');
+  });
 });
