@@ -57,7 +57,7 @@ export {
   type SamplingParameters,
 } from './core/samplers.js';
 export { ExportResultCode, type ExportResult, type SpanExporter } from './core/span-exporter.js';
-export type { ExporterStats } from './core/batch-span-processor.js';
+export type { ExporterStats } from './core/exporter-stats.js';
 export {
   InMemorySpanExporter,
   type InMemorySpanExporterOptions,

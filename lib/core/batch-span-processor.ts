@@ -5,7 +5,6 @@ import type { SpanProcessor } from './span-processor.js';
 import { TraceFlags, type ReadableSpan } from './types.js';
 
 export type { FailureReporter } from './batch-queue.js';
-export type { ExporterStats } from './exporter-stats.js';
 
 /** The batch queue's options, with spans as the items. */
 export type BatchSpanProcessorOptions = BatchQueueOptions;
