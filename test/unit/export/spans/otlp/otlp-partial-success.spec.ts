@@ -1,5 +1,27 @@
+import protoRoot from 'otlp-transformer-protos/build/src/generated/root.js';
 import { describe, expect, it } from 'vitest';
 import { readOtlpPartialSuccess } from '../../../../../lib/export/spans/otlp/otlp-partial-success.js';
+
+/** The official ExportTraceServiceResponse (protobufjs, generated from opentelemetry-proto). */
+const ExportTraceServiceResponse = (
+  protoRoot as unknown as {
+    opentelemetry: {
+      proto: {
+        collector: {
+          trace: {
+            v1: {
+              ExportTraceServiceResponse: {
+                encode(message: object): { finish(): Uint8Array };
+                fromObject(object: Record<string, unknown>): object;
+                toObject(message: object, options: { longs: StringConstructor }): object;
+              };
+            };
+          };
+        };
+      };
+    };
+  }
+).opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -23,6 +45,23 @@ describe('readOtlpPartialSuccess', () => {
     expect(readOtlpPartialSuccess(body, 'http/protobuf')).toEqual({
       rejectedSpans: 5,
       errorMessage: 'no',
+    });
+  });
+
+  it('reads what the official OTLP types encode, as protobuf and as OTLP/JSON', () => {
+    const message = ExportTraceServiceResponse.fromObject({
+      partialSuccess: { rejectedSpans: 7, errorMessage: 'spans too old' },
+    });
+    const bytes = Buffer.from(ExportTraceServiceResponse.encode(message).finish());
+    expect(readOtlpPartialSuccess(bytes, 'http/protobuf')).toEqual({
+      rejectedSpans: 7,
+      errorMessage: 'spans too old',
+    });
+    // OTLP/JSON writes int64 as a decimal string.
+    const asJson = ExportTraceServiceResponse.toObject(message, { longs: String });
+    expect(readOtlpPartialSuccess(json(asJson), 'http/json')).toEqual({
+      rejectedSpans: 7,
+      errorMessage: 'spans too old',
     });
   });
 
