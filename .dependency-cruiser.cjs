@@ -28,9 +28,12 @@ module.exports = {
     },
     {
       name: 'framework-free-layers',
-      comment: 'core, export, config, server and decorators run without Nest.',
+      comment: 'core, export, config, server, decorators and integrations run without Nest.',
       severity: 'error',
-      from: { path: '^lib/(core|export|config|server|decorators)/', pathNot: FEATURE_CONTRACT },
+      from: {
+        path: '^lib/(core|export|config|server|decorators|integrations)/',
+        pathNot: FEATURE_CONTRACT,
+      },
       to: { path: '@nestjs' },
     },
     {
@@ -67,6 +70,12 @@ module.exports = {
       '^lib/decorators/',
       'core|config|decorators',
       'decorators/ is the @Traced() engine.',
+    ),
+    onlyBelow(
+      'integrations-import-below',
+      '^lib/integrations/',
+      'core|config|integrations',
+      'integrations/ traces client libraries from their channels.',
     ),
     {
       name: 'features-stay-apart',

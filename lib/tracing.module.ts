@@ -31,7 +31,8 @@ import { TracingService } from './nest/tracing.service.js';
 import { TRACING_FEATURES } from './tracing.features.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { invalidOption, MESSAGES, TracingConfigError } from './tracing.errors.js';
-import { TRACING_CONFIG } from './tracing.internal-constants.js';
+import { TRACING_CONFIG, TRACING_INTEGRATIONS } from './tracing.internal-constants.js';
+import type { RegisteredHost } from './integrations/registry.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -83,6 +84,7 @@ export class TracingModule
     private readonly tracer: Tracer,
     @Inject(TRACING_CONFIG) private readonly config: ResolvedTracingConfig,
     private readonly adapterHost: HttpAdapterHost,
+    @Inject(TRACING_INTEGRATIONS) private readonly integrations: RegisteredHost,
   ) {
     super();
   }
@@ -137,6 +139,7 @@ export class TracingModule
 
   async onApplicationShutdown(): Promise<void> {
     clearGlobalTracer(this.tracer);
+    this.integrations.unregister();
     try {
       await this.tracer.processor.shutdown();
     } catch (error) {

@@ -20,7 +20,10 @@ import type {
 import { TRACING_MODULE_OPTIONS } from './tracing.module-definition.js';
 import { TRACING_EXPORTERS } from './tracing.constants.js';
 import { MESSAGES, TracingConfigError } from './tracing.errors.js';
-import { TRACING_CONFIG } from './tracing.internal-constants.js';
+import { TRACING_CONFIG, TRACING_INTEGRATIONS } from './tracing.internal-constants.js';
+import { createIntegrationHost } from './integrations/host.js';
+import { integrationRegistry } from './integrations/index.js';
+import type { RegisteredHost } from './integrations/registry.js';
 import { createSpanPipeline } from './config/span-pipeline.js';
 import type { ExportWrapper, TracingFeature } from './config/tracing-feature.js';
 import { TRACING_FEATURES } from './tracing.features.js';
@@ -284,6 +287,16 @@ export const tracingProviders: Provider[] = [
       FEATURE_EXPORT_PROCESSORS,
       FEATURE_EXPORT_WRAPPERS,
     ],
+  },
+  {
+    // As soon as the tracer exists, before other modules' init hooks run their first queries.
+    provide: TRACING_INTEGRATIONS,
+    useFactory: (tracer: Tracer, config: ResolvedTracingConfig): RegisteredHost => {
+      const registered = integrationRegistry.register(createIntegrationHost(tracer, config));
+      for (const failure of registered.failures) logger.warn(failure);
+      return registered;
+    },
+    inject: [Tracer, TRACING_CONFIG],
   },
   // The built-in exporters are injectable whether they were named in forRoot or made by
   // an async factory: tests inject InMemorySpanExporter to read spans.

@@ -41,6 +41,7 @@ import {
   TracingConfigError,
 } from '../tracing.errors.js';
 import { isHttpToken } from '../core/http-token.js';
+import { resolveIntegrations, type ResolvedIntegrations } from './integration-options.js';
 import {
   DEFAULT_TAIL_BOUNDS,
   type SpanRule,
@@ -70,6 +71,8 @@ export interface ResolvedTracingConfig {
   readonly instrumentServer: boolean;
   /** Which thrown values and response statuses fail a span (`errors.countAsError`). */
   readonly errorPolicy: ErrorPolicy;
+  /** Which client libraries are traced from their channels (`integrations`). */
+  readonly integrations: ResolvedIntegrations;
   /** The options as given, for features that validate and read their own section. */
   readonly options: Readonly<TracingModuleOptions>;
   /** Env-variable problems to log once the logger is up (never thrown: the environment is not code). */
@@ -106,6 +109,7 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   genAi: true,
   logging: true,
   errors: true,
+  integrations: true,
 });
 
 /**
@@ -160,6 +164,7 @@ export function resolveTracingConfig(
     batch: resolveBatch(options, env, warnings),
     instrumentServer: resolveInstrumentServer(options, warnings),
     errorPolicy: resolveErrorPolicy(options.errors),
+    integrations: resolveIntegrations(options.integrations, env, warnings),
     // Last: the features validate their own sections once the shared options are known good.
     isIgnoredRoute: resolveIgnoredRoutes(options.ignoreRoutes, () =>
       enabled && featureRoutes !== undefined ? featureRoutes(options) : [],

@@ -12,7 +12,8 @@ import { now } from '../core/clock.js';
 import { httpMethodOf } from '../core/http-method.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { activeContext, runWithContext, type TraceContext } from '../core/trace-context.js';
-import { SpanKind } from '../core/types.js';
+import { SpanKind, type Span } from '../core/types.js';
+import { markClientSpan } from '../integrations/client-spans.js';
 import type { TracingService } from '../nest/tracing.service.js';
 import { ClientExchange, type ExchangeSettings } from './http-client-span.js';
 import {
@@ -92,6 +93,13 @@ export function installTracing(
   return instrumentation;
 }
 
+/** A traced call about to go out: its exchange, final config and client span. */
+interface Started {
+  readonly exchange: ClientExchange;
+  readonly config: InternalAxiosRequestConfig;
+  readonly span: Span;
+}
+
 /** Opens a client span around each adapter call and records the exchange. */
 class HttpClientTracer implements ExchangeSettings {
   /** Bodies are captured up to the larger of the record and verbose caps; 0 = not at all. */
@@ -122,7 +130,7 @@ class HttpClientTracer implements ExchangeSettings {
     const context = activeContext();
     // The library's own work (exports) is never traced.
     if (context.suppressed) return adapter(config);
-    let started: { exchange: ClientExchange; config: InternalAxiosRequestConfig } | undefined;
+    let started: Started | undefined;
     try {
       started = this.start(config, context);
     } catch {
@@ -132,7 +140,8 @@ class HttpClientTracer implements ExchangeSettings {
     const { exchange } = started;
     let pending: Promise<AxiosResponse>;
     try {
-      pending = adapter(started.config);
+      // Under the client span, which the node:http integration knows: no second span below it.
+      pending = runWithContext(context.withSpan(started.span), adapter, started.config);
     } catch (error) {
       exchange.finish(undefined, error, undefined);
       throw error;
@@ -147,10 +156,7 @@ class HttpClientTracer implements ExchangeSettings {
   }
 
   /** Opens the client span and injects the trace headers; undefined when not traced. */
-  private start(
-    config: InternalAxiosRequestConfig,
-    context: TraceContext,
-  ): { exchange: ClientExchange; config: InternalAxiosRequestConfig } | undefined {
+  private start(config: InternalAxiosRequestConfig, context: TraceContext): Started | undefined {
     const startedAt = now();
     const startedAtEpoch = Date.now();
     const rawMethod = (config.method ?? 'get').toUpperCase();
@@ -170,6 +176,7 @@ class HttpClientTracer implements ExchangeSettings {
       },
     });
     if (span === NOOP_SPAN) return undefined;
+    markClientSpan(span);
     try {
       const headers = new AxiosHeaders(config.headers);
       const carrier: Record<string, string> = {};
@@ -187,7 +194,7 @@ class HttpClientTracer implements ExchangeSettings {
       const outgoing = Object.assign(Object.create(null) as InternalAxiosRequestConfig, config, {
         headers,
       });
-      return { exchange, config: outgoing };
+      return { exchange, config: outgoing, span };
     } catch (error) {
       span.end();
       throw error;

@@ -16,6 +16,7 @@ import type { HealthOptions, MetricsOptions } from '../metrics/metrics-options.i
 import type { GenAiOptions } from '../genai/genai-options.interface.js';
 import type { LoggingOptions } from '../logging/logging-options.interface.js';
 import type { SpanExporterType } from '../config/exporter-types.js';
+import type { IntegrationsOptions } from '../config/integration-options.js';
 
 /** Per-exporter batching; `false` exports each span as it ends (for development only). */
 export interface ExporterBatchConfig {
@@ -193,6 +194,13 @@ export interface TracingModuleOptions {
   logging?: LoggingOptions;
   /** Which thrown values count as errors beyond the OpenTelemetry conventions. @default { countAsError: [] } */
   errors?: TracingErrorOptions;
+  /**
+   * The client libraries traced with no preload, from the diagnostics channels they publish
+   * (`pg`, which has none yet, by wrapping its query methods): outgoing `fetch` and
+   * `node:http`, pg, mysql2, ioredis, node-redis, mongoose, GraphQL. All on; switch any off
+   * (`{ pg: false }`) or all (`false`). `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg,http` works too.
+   */
+  integrations?: IntegrationsOptions | false;
 }
 
 export interface TracingOptionsFactory {

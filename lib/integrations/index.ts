@@ -1,0 +1,11 @@
+import type { Integration } from './integration.js';
+import { IntegrationRegistry } from './registry.js';
+
+/**
+ * Every integration, one file each (ARCHITECTURE.md: "An integration"). Order does not
+ * matter: each subscribes to its own library's channels.
+ */
+export const INTEGRATIONS: readonly Integration[] = [];
+
+/** The process's registry: channels are process-wide, so there is one. */
+export const integrationRegistry = new IntegrationRegistry(INTEGRATIONS);
