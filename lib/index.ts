@@ -19,6 +19,11 @@ export type {
   TracingModuleOptions,
   TracingOptionsFactory,
 } from './interfaces/tracing-module-options.interface.js';
+export type {
+  IntegrationName,
+  IntegrationsOptions,
+  QueryTextMode,
+} from './config/integration-options.js';
 
 // Spans, context, samplers, propagators and exporters (the lower layers: './export/index.ts')
 export type { SpanOptions } from './core/tracer.js';
