@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import protoRoot from 'otlp-transformer-protos/build/src/generated/root.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BatchSpanProcessor } from '../../../../../lib/core/batch-span-processor.js';
 import { SimpleSpanProcessor } from '../../../../../lib/core/simple-span-processor.js';
@@ -22,154 +20,29 @@ import {
   type OtlpPartialSuccess,
 } from '../../../../../lib/export/spans/otlp/index.js';
 import { readRetryDelayMs } from '../../../../../lib/export/spans/otlp/otlp-grpc-status.js';
+import {
+  decodeRequest,
+  retryInfo,
+  spanNames,
+  startGrpcCollector,
+  statusDetails,
+  type GrpcCollector,
+} from '../../../../fixtures/otlp-grpc-collector.js';
 
-// ---------------------------------------------------------------------------------------
-// The official definitions: opentelemetry-proto (the generated protobufjs root that
-// @opentelemetry/otlp-transformer ships) and googleapis' google.rpc.Status / RetryInfo.
-
-interface MessageType {
-  decode(bytes: Uint8Array): object;
-  encode(message: object): { finish(): Uint8Array };
-  fromObject(object: Record<string, unknown>): object;
-  toObject(message: object, options: { longs: StringConstructor }): Record<string, unknown>;
-}
-interface TraceServiceTypes {
-  ExportTraceServiceRequest: MessageType;
-  ExportTraceServiceResponse: MessageType;
-}
-const traceService = (
-  protoRoot as unknown as {
-    opentelemetry: { proto: { collector: { trace: { v1: TraceServiceTypes } } } };
-  }
-).opentelemetry.proto.collector.trace.v1;
-
-interface DecodedRequest {
-  resourceSpans: {
-    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans: { spans: { name: string; kind: number; traceId: string }[] }[];
-  }[];
-}
-
-function decodeRequest(body: Uint8Array): DecodedRequest {
-  const type = traceService.ExportTraceServiceRequest;
-  return type.toObject(type.decode(body), { longs: String }) as unknown as DecodedRequest;
-}
-
-const spanNames = (request: DecodedRequest): string[] =>
-  request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name)));
-
-function encodeResponse(partialSuccess?: { rejectedSpans: number; errorMessage: string }): Buffer {
-  const type = traceService.ExportTraceServiceResponse;
-  return Buffer.from(
-    type.encode(type.fromObject(partialSuccess ? { partialSuccess } : {})).finish(),
-  );
-}
-
-const rpcTypes = loadSync(
-  join(import.meta.dirname, '../../../../fixtures/grpc/google-rpc-status.proto'),
-  { keepCase: true },
-);
-const serializeOf = (name: string) =>
-  (rpcTypes[name] as unknown as { serialize(value: object): Buffer }).serialize;
-
-/** A `grpc-status-details-bin` value: google.rpc.Status with the given details. */
-function statusDetails(
-  code: number,
-  details: { type: string; value: object }[],
-  message = 'see details',
-): Buffer {
-  return serializeOf('google.rpc.Status')({
-    code,
-    message,
-    details: details.map(({ type, value }) => ({
-      type_url: `type.googleapis.com/${type}`,
-      value: serializeOf(type)(value),
-    })),
-  });
-}
-
-function retryInfo(seconds: number, nanos = 0): { type: string; value: object } {
-  return { type: 'google.rpc.RetryInfo', value: { retry_delay: { seconds, nanos } } };
-}
-
-// ---------------------------------------------------------------------------------------
-// A real OTLP/gRPC collector (grpc-js server) on 127.0.0.1.
-
-interface Received {
-  metadata: grpc.Metadata;
-  request: DecodedRequest;
-  at: number;
-}
-
-type Answer =
-  | { ok: true; partialSuccess?: { rejectedSpans: number; errorMessage: string } }
-  | { code: grpc.status; details: string; statusDetails?: Buffer }
-  | { hang: true };
-
-interface Collector {
-  port: number;
-  url: string;
-  received: Received[];
-  server: grpc.Server;
-}
-
-const collectors: grpc.Server[] = [];
+const collectors: GrpcCollector[] = [];
 const exporters: OtlpGrpcExporter[] = [];
 
 afterEach(async () => {
-  for (const server of collectors.splice(0)) server.forceShutdown();
+  for (const collector of collectors.splice(0)) collector.close();
   await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
 });
 
-const identity = (bytes: Buffer) => bytes;
-
-/** Answers each call with the next answer of `answers` (the last one repeats), else OK. */
 async function startCollector(
-  answers: Answer[] = [],
-  options: { port?: number; credentials?: grpc.ServerCredentials } = {},
-): Promise<Collector> {
-  const received: Received[] = [];
-  const server = new grpc.Server();
-  server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        // The server decodes with the official type, never with our encoder.
-        requestDeserialize: (bytes: Buffer) => decodeRequest(bytes),
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    },
-    {
-      Export: (
-        call: grpc.ServerUnaryCall<DecodedRequest, Buffer>,
-        callback: grpc.sendUnaryData<Buffer>,
-      ) => {
-        received.push({ metadata: call.metadata, request: call.request, at: performance.now() });
-        const answer = answers.length > 1 ? answers.shift()! : (answers[0] ?? { ok: true });
-        if ('hang' in answer) return;
-        if ('ok' in answer) {
-          callback(null, encodeResponse(answer.partialSuccess));
-          return;
-        }
-        const trailers = new grpc.Metadata();
-        if (answer.statusDetails) trailers.set('grpc-status-details-bin', answer.statusDetails);
-        callback({ code: answer.code, details: answer.details, metadata: trailers });
-      },
-    },
-  );
-  collectors.push(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `127.0.0.1:${options.port ?? 0}`,
-      options.credentials ?? grpc.ServerCredentials.createInsecure(),
-      (error, bound) => (error ? reject(error) : resolve(bound)),
-    ),
-  );
-  return { port, url: `http://127.0.0.1:${port}`, received, server };
+  ...args: Parameters<typeof startGrpcCollector>
+): Promise<GrpcCollector> {
+  const collector = await startGrpcCollector(...args);
+  collectors.push(collector);
+  return collector;
 }
 
 /** A port nothing listens on: bound once, then released. */
