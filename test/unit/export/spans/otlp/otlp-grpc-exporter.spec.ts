@@ -16,6 +16,7 @@ import { InMemorySpanExporter } from '../../../../../lib/export/spans/in-memory-
 import {
   DEFAULT_OTLP_GRPC_URL,
   OtlpGrpcExporter,
+  otlpOptionsFromEnv,
   type OtlpGrpcExporterOptions,
   type OtlpPartialSuccess,
 } from '../../../../../lib/export/spans/otlp/index.js';
@@ -531,6 +532,23 @@ describe.skipIf(!OPENSSL)('OtlpGrpcExporter: TLS', () => {
     expect(collector.received).toHaveLength(0);
   });
 
+  it('presents a client certificate for mTLS when the server requires one', async () => {
+    const collector = await startCollector([], {
+      credentials: grpc.ServerCredentials.createSsl(
+        cert,
+        [{ private_key: key, cert_chain: cert }],
+        true, // checkClientCertificate
+      ),
+    });
+    const url = `https://localhost:${collector.port}`;
+    const without = await exporterFor({ url, tls: { ca: cert } }).export(spans);
+    expect(without.code).toBe(ExportResultCode.FAILED);
+    expect(collector.received).toHaveLength(0);
+    const withCert = exporterFor({ url, tls: { ca: cert, cert, key } });
+    expect((await withCert.export(spans)).code).toBe(ExportResultCode.SUCCESS);
+    expect(collector.received).toHaveLength(1);
+  });
+
   it('warns about a certificate file it cannot read', () => {
     const exporter = exporterFor({
       url: 'https://localhost:4317',
@@ -542,6 +560,32 @@ describe.skipIf(!OPENSSL)('OtlpGrpcExporter: TLS', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+
+describe('otlpOptionsFromEnv for gRPC', () => {
+  it('reads grpc as a protocol, the endpoint as is, and the certificate files, traces first', () => {
+    expect(
+      otlpOptionsFromEnv({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317',
+        OTEL_EXPORTER_OTLP_CERTIFICATE: '/generic/ca.pem',
+        OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: '/traces/ca.pem',
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: '/k.pem',
+        OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/c.pem',
+      }),
+    ).toEqual({
+      options: {
+        protocol: 'grpc',
+        url: 'https://collector:4317/v1/traces',
+        grpcUrl: 'https://collector:4317',
+        certificateFile: '/traces/ca.pem',
+        clientKeyFile: '/k.pem',
+        clientCertificateFile: '/c.pem',
+      },
+      warnings: [],
+    });
+  });
+});
 
 describe('readRetryDelayMs', () => {
   it('reads seconds and nanos of the RetryInfo among other details', () => {
