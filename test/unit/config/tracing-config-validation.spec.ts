@@ -283,6 +283,17 @@ describe('a TracingModule with bad options fails to compile, naming the option',
     );
   });
 
+  it('warns that insecure and tls are ignored when the OTLP exporter speaks HTTP', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const moduleRef = await Test.createTestingModule({
+      imports: [TracingModule.forRoot({ exporters: [{ type: 'otlp', insecure: false }] })],
+    }).compile();
+    expect(warn.mock.calls.map(([message]) => String(message))).toContain(
+      'Options "insecure" and "tls" of the otlp exporter apply to protocol "grpc" only; ignoring them for OTLP/HTTP.',
+    );
+    await moduleRef.close();
+  });
+
   it("leaves the errors of the user's own exporter class as they are", async () => {
     @Injectable()
     class BrokenExporter implements SpanExporter {
