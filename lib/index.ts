@@ -91,6 +91,10 @@ export {
   type OtlpHttpExporterOptions,
   type OtlpHttpProtocol,
   type OtlpCompression,
+  OtlpGrpcExporter,
+  type OtlpGrpcExporterOptions,
+  type OtlpGrpcTlsOptions,
+  type OtlpProtocol,
 } from './export/spans/otlp/index.js';
 export { ZipkinExporter, type ZipkinExporterOptions } from './export/spans/zipkin/index.js';
 export type {

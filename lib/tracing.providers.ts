@@ -4,6 +4,10 @@ import { ConsoleSpanExporter } from './export/spans/console-span-exporter.js';
 import { InMemorySpanExporter } from './export/spans/in-memory-span-exporter.js';
 import { FileSpanExporter } from './export/spans/file-span-exporter.js';
 import { OtlpHttpExporter } from './export/spans/otlp/otlp-http-exporter.js';
+import { OtlpGrpcExporter } from './export/spans/otlp/otlp-grpc-exporter.js';
+import { otlpOptionsFromEnv } from './export/spans/otlp/otlp-env-options.js';
+import type { OtlpHttpProtocol } from './export/spans/otlp/otlp-http-options.js';
+import type { OtlpPartialSuccess } from './export/spans/otlp/otlp-partial-success.js';
 import { ZipkinExporter, zipkinOptionsFromEnv } from './export/spans/zipkin/zipkin-exporter.js';
 import { BatchSpanProcessor } from './core/batch-span-processor.js';
 import { createResource } from './core/resource.js';
@@ -95,13 +99,35 @@ async function resolveExporter(entry: ExporterOption, moduleRef: ModuleRef): Pro
     }
     case 'otlp':
     case 'jaeger': {
-      const { type: _otlp, batch: _batch, ...options } = entry;
+      const { type: _otlp, batch: _batch, protocol, insecure, tls, ...options } = entry;
+      const onPartialSuccess = ({ rejectedSpans, errorMessage }: OtlpPartialSuccess) =>
+        partialSuccessLogger(
+          `OTLP backend rejected ${rejectedSpans} spans: ${errorMessage || 'no reason given'}`,
+        );
+      if ((protocol ?? otlpOptionsFromEnv(process.env).options.protocol) === 'grpc') {
+        const exporter = new OtlpGrpcExporter({ ...options, insecure, tls, onPartialSuccess });
+        for (const warning of exporter.warnings) logger.warn(warning);
+        try {
+          await exporter.ready();
+        } catch (error) {
+          // Asked for in code: an error at start-up. Asked for by OTEL_EXPORTER_OTLP_PROTOCOL:
+          // the environment is not code, so a warning, and every export fails saying why.
+          if (protocol === 'grpc') throw error;
+          logger.warn((error as Error).message);
+        }
+        return exporter;
+      }
+      if (insecure !== undefined || tls !== undefined) {
+        logger.warn(
+          `Options "insecure" and "tls" of the ${entry.type} exporter apply to protocol "grpc" only; ` +
+            'ignoring them for OTLP/HTTP.',
+        );
+      }
       const exporter = new OtlpHttpExporter({
         ...options,
-        onPartialSuccess: ({ rejectedSpans, errorMessage }) =>
-          partialSuccessLogger(
-            `OTLP backend rejected ${rejectedSpans} spans: ${errorMessage || 'no reason given'}`,
-          ),
+        // Not grpc: that took the branch above.
+        protocol: protocol as OtlpHttpProtocol | undefined,
+        onPartialSuccess,
       });
       for (const warning of exporter.warnings) logger.warn(warning);
       return exporter;

@@ -42,6 +42,7 @@ const EXPECTED_EXPORTS = [
   'LOG_EXPORTERS',
   'LokiLogExporter',
   'NoTrace',
+  'OtlpGrpcExporter',
   'OtlpHttpExporter',
   'ParentBasedSampler',
   'RestLogExporter',

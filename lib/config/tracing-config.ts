@@ -463,8 +463,11 @@ const OTLP_KEYS = optionKeys<BuiltIn<'otlp'>>({
   headers: true,
   compression: true,
   timeoutMs: true,
+  insecure: true,
+  tls: true,
   batch: true,
 });
+const OTLP_PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json', 'grpc'];
 /** The keys of each built-in exporter's entry. */
 const EXPORTER_KEYS: Readonly<Record<SpanExporterType, readonly string[]>> = {
   console: optionKeys<BuiltIn<'console'>>({
@@ -525,6 +528,26 @@ function resolveExporters(
   return out;
 }
 
+/** The protocol, and the gRPC-only options given with an explicit HTTP protocol. */
+function validateOtlpProtocol(entry: object, path: string): void {
+  const { protocol, insecure, tls } = entry as {
+    protocol?: unknown;
+    insecure?: unknown;
+    tls?: unknown;
+  };
+  if (protocol !== undefined && !OTLP_PROTOCOLS.includes(protocol as string)) {
+    throw invalidOption(`${path}.protocol`, '"http/protobuf", "http/json" or "grpc"', protocol);
+  }
+  if (protocol !== undefined && protocol !== 'grpc') {
+    const grpcOnly = insecure !== undefined ? 'insecure' : tls !== undefined ? 'tls' : undefined;
+    if (grpcOnly !== undefined) {
+      throw new TracingConfigError(
+        `TracingModule: option "${path}.${grpcOnly}" applies to protocol "grpc" only, not "${protocol}".`,
+      );
+    }
+  }
+}
+
 function validateExporter(entry: unknown, path: string): void {
   if (typeof entry === 'function') {
     const proto = (entry as { prototype?: { export?: unknown } }).prototype;
@@ -544,6 +567,7 @@ function validateExporter(entry: unknown, path: string): void {
           url,
         );
       }
+      if (type === 'otlp' || type === 'jaeger') validateOtlpProtocol(entry, path);
       const batch = (entry as { batch?: unknown }).batch;
       if (batch !== undefined && batch !== false) {
         if (typeof batch !== 'object' || batch === null) {

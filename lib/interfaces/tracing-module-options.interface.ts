@@ -3,6 +3,8 @@ import type { BatchSpanProcessorOptions } from '../core/batch-span-processor.js'
 import type { ConsoleSpanExporterOptions } from '../export/spans/console-span-exporter.js';
 import type { FileSpanExporterOptions } from '../export/spans/file-span-exporter.js';
 import type { OtlpHttpExporterOptions } from '../export/spans/otlp/otlp-http-options.js';
+import type { OtlpProtocol } from '../export/spans/otlp/otlp-env-options.js';
+import type { OtlpGrpcTlsOptions } from '../export/spans/otlp/otlp-grpc-options.js';
 import type { ZipkinExporterOptions } from '../export/spans/zipkin/zipkin-exporter.js';
 import type { InMemorySpanExporterOptions } from '../export/spans/in-memory-span-exporter.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
@@ -29,7 +31,7 @@ export interface BuiltInExporterOptions {
   memory: InMemorySpanExporterOptions;
   file: FileSpanExporterOptions & ExporterBatchConfig;
   otlp: OtlpExporterConfig & ExporterBatchConfig;
-  /** Jaeger through its OTLP/HTTP port: the same as `otlp`, default http://localhost:4318/v1/traces. */
+  /** Jaeger through its OTLP port: the same as `otlp` (OTLP/HTTP by default, or `protocol: 'grpc'`). */
   jaeger: OtlpExporterConfig & ExporterBatchConfig;
   zipkin: ZipkinExporterOptions & ExporterBatchConfig;
 }
@@ -39,8 +41,25 @@ export type BuiltInExporterConfig = {
   [T in SpanExporterType]: { type: T } & BuiltInExporterOptions[T];
 }[SpanExporterType];
 
-/** OTLP/HTTP settings; OTEL_EXPORTER_OTLP_* variables fill in what is left out. */
-export type OtlpExporterConfig = Omit<OtlpHttpExporterOptions, 'env' | 'onPartialSuccess'>;
+/**
+ * OTLP settings, over HTTP (default) or gRPC; OTEL_EXPORTER_OTLP_* variables fill in what is
+ * left out. `url` is the traces URL for OTLP/HTTP (default http://localhost:4318/v1/traces)
+ * and the endpoint for OTLP/gRPC (default http://localhost:4317).
+ */
+export type OtlpExporterConfig = Omit<
+  OtlpHttpExporterOptions,
+  'env' | 'onPartialSuccess' | 'protocol'
+> & {
+  /**
+   * `grpc` exports with OTLP/gRPC (needs the optional peer `@grpc/grpc-js`).
+   * Default: `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, else `http/protobuf`.
+   */
+  protocol?: OtlpProtocol;
+  /** gRPC only: `false` uses TLS with an `http:` URL. Default: the URL's scheme decides. */
+  insecure?: boolean;
+  /** gRPC only: CA and client certificate (PEM) for TLS. */
+  tls?: OtlpGrpcTlsOptions;
+};
 
 /**
  * An exporter: a built-in one by type, an `@Injectable()` class implementing

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, TracingConfigError, TracingModule } from '../../.
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 
 const NO_ENV = {};
-const OTLP_KEYS = 'type, url, protocol, headers, compression, timeoutMs, batch';
+const OTLP_KEYS = 'type, url, protocol, headers, compression, timeoutMs, insecure, tls, batch';
 
 function thrownBy(options: unknown): unknown {
   try {
@@ -128,6 +128,16 @@ describe('options validation: shapes that used to fail with a TypeError or boot'
       'a null exporter',
       { exporters: [null] },
       /^TracingModule: option "exporters\[0\]" must be \{ type: 'console' \| 'memory' \| 'file' \| 'otlp' \| 'jaeger' \| 'zipkin', \.\.\. \}, an exporter class or a SpanExporter instance; got null\.$/,
+    ],
+    [
+      'an OTLP protocol that is none of the three',
+      { exporters: [{ type: 'otlp', protocol: 'grpc-web' }] },
+      'TracingModule: option "exporters[0].protocol" must be "http/protobuf", "http/json" or "grpc"; got "grpc-web".',
+    ],
+    [
+      'a gRPC-only option with an HTTP protocol',
+      { exporters: [{ type: 'jaeger', protocol: 'http/protobuf', tls: { ca: 'x' } }] },
+      'TracingModule: option "exporters[0].tls" applies to protocol "grpc" only, not "http/protobuf".',
     ],
     [
       'an OTLP url without a scheme',
@@ -256,6 +266,32 @@ describe('a TracingModule with bad options fails to compile, naming the option',
     await expect(compiling).rejects.toThrow(
       'TracingModule: option "exporters[0]": OtlpHttpExporter: option "timeoutMs" must be a positive number of milliseconds; got number.',
     );
+  });
+
+  it('names the exporter entry when the OTLP/gRPC exporter refuses a value', async () => {
+    vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const compiling = Test.createTestingModule({
+      imports: [
+        TracingModule.forRoot({
+          exporters: [{ type: 'otlp', protocol: 'grpc', url: 'https://c:4317', insecure: true }],
+        }),
+      ],
+    }).compile();
+    await expect(compiling).rejects.toThrow(TracingConfigError);
+    await expect(compiling).rejects.toThrow(
+      /^TracingModule: option "exporters\[0\]": OtlpGrpcExporter: option "insecure" must be false or absent with an https: URL/,
+    );
+  });
+
+  it('warns that insecure and tls are ignored when the OTLP exporter speaks HTTP', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const moduleRef = await Test.createTestingModule({
+      imports: [TracingModule.forRoot({ exporters: [{ type: 'otlp', insecure: false }] })],
+    }).compile();
+    expect(warn.mock.calls.map(([message]) => String(message))).toContain(
+      'Options "insecure" and "tls" of the otlp exporter apply to protocol "grpc" only; ignoring them for OTLP/HTTP.',
+    );
+    await moduleRef.close();
   });
 
   it("leaves the errors of the user's own exporter class as they are", async () => {

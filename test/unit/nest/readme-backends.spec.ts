@@ -7,6 +7,7 @@ import {
   DatadogLogExporter,
   LOG_EXPORTERS,
   LokiLogExporter,
+  OtlpGrpcExporter,
   OtlpHttpExporter,
   TRACING_EXPORTERS,
   TracingModule,
@@ -99,6 +100,9 @@ function describeExporter(exporter: SpanExporter): Record<string, unknown> {
       exporter.warnings,
     );
   }
+  if (exporter instanceof OtlpGrpcExporter) {
+    return otlpDescription(exporter.url, 'grpc', exporter.compression, exporter.warnings);
+  }
   return { kind: exporter.constructor.name };
 }
 
@@ -125,9 +129,10 @@ describe('README backend configurations', () => {
   const shExamples = blocks(BACKENDS, 'sh').filter((code) => code.includes('OTEL_'));
 
   it('finds the examples it checks', () => {
-    // Collector, Jaeger, Tempo, Zipkin: one options block and one environment block each.
-    expect(tsExamples).toHaveLength(4);
-    expect(shExamples).toHaveLength(4);
+    // Collector, OTLP/gRPC, Jaeger, Tempo, Zipkin: one options block and one environment
+    // block each.
+    expect(tsExamples).toHaveLength(5);
+    expect(shExamples).toHaveLength(5);
   });
 
   it.each(tsExamples.map((code, i) => [i, code]))(
@@ -163,12 +168,15 @@ describe('README backend configurations', () => {
       expect(exporters.map(describeExporter)).toEqual([
         env.OTEL_TRACES_EXPORTER === 'zipkin'
           ? { kind: 'zipkin', url: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT }
-          : // The generic endpoint gets /v1/traces appended, as the README says.
-            otlpDescription(
-              `${env.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`,
-              env.OTEL_EXPORTER_OTLP_PROTOCOL,
-              env.OTEL_EXPORTER_OTLP_COMPRESSION,
-            ),
+          : env.OTEL_EXPORTER_OTLP_PROTOCOL === 'grpc'
+            ? // gRPC takes the endpoint as is, as the README says.
+              otlpDescription(env.OTEL_EXPORTER_OTLP_ENDPOINT!, 'grpc', 'none')
+            : // The generic endpoint gets /v1/traces appended, as the README says.
+              otlpDescription(
+                `${env.OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`,
+                env.OTEL_EXPORTER_OTLP_PROTOCOL,
+                env.OTEL_EXPORTER_OTLP_COMPRESSION,
+              ),
       ]);
     },
   );

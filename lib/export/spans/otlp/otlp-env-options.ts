@@ -6,15 +6,27 @@ import {
   isHttpUrl,
   type OtlpCompression,
   type OtlpHttpExporterOptions,
-  type OtlpHttpProtocol,
 } from './otlp-http-options.js';
+
+/** Every protocol `OTEL_EXPORTER_OTLP_PROTOCOL` may name. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 /** Exporter options read from `OTEL_EXPORTER_OTLP_*`, and what was wrong with them. */
 export interface OtlpEnvOptions {
-  options: Pick<
-    OtlpHttpExporterOptions,
-    'url' | 'protocol' | 'headers' | 'compression' | 'timeoutMs'
-  >;
+  options: Pick<OtlpHttpExporterOptions, 'url' | 'headers' | 'compression' | 'timeoutMs'> & {
+    protocol?: OtlpProtocol;
+    /**
+     * The endpoint for OTLP/gRPC: either endpoint variable as is (gRPC has no `/v1/traces`
+     * path), where `url` has the OTLP/HTTP traces URL.
+     */
+    grpcUrl?: string;
+    /** `OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE`: a PEM file of trusted CAs (gRPC TLS). */
+    certificateFile?: string;
+    /** `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_KEY`: a PEM file of the client's private key. */
+    clientKeyFile?: string;
+    /** `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_CERTIFICATE`: a PEM file of the client's chain. */
+    clientCertificateFile?: string;
+  };
   /** One message per ignored variable or member: the environment is not code, so never thrown. */
   warnings: string[];
 }
@@ -40,27 +52,36 @@ export function otlpOptionsFromEnv(
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   if (tracesEndpoint) {
-    if (isHttpUrl(tracesEndpoint)) options.url = tracesEndpoint;
-    else
+    if (isHttpUrl(tracesEndpoint)) {
+      options.url = tracesEndpoint;
+      options.grpcUrl = tracesEndpoint;
+    } else
       warnings.push(
         ignored('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', tracesEndpoint, 'an http(s) URL'),
       );
   }
   if (options.url === undefined && endpoint) {
-    if (isHttpUrl(endpoint)) options.url = tracesUrlFromBase(endpoint);
-    else warnings.push(ignored('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint, 'an http(s) URL'));
+    if (isHttpUrl(endpoint)) {
+      options.url = tracesUrlFromBase(endpoint);
+      options.grpcUrl = endpoint;
+    } else warnings.push(ignored('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint, 'an http(s) URL'));
   }
 
   const protocol = pick('PROTOCOL');
   if (protocol !== undefined) {
     const [name, value] = protocol;
-    if (PROTOCOLS.includes(value)) options.protocol = value as OtlpHttpProtocol;
-    else if (value === 'grpc') {
-      warnings.push(
-        `${name}=grpc is not supported: this exporter speaks OTLP/HTTP only; using http/protobuf. ` +
-          'Point the endpoint at the OTLP/HTTP port of the backend (4318 by default).',
-      );
-    } else warnings.push(ignored(name, value, 'http/protobuf or http/json'));
+    if (PROTOCOLS.includes(value) || value === 'grpc') options.protocol = value as OtlpProtocol;
+    else warnings.push(ignored(name, value, 'http/protobuf, http/json or grpc'));
+  }
+
+  const files = [
+    ['CERTIFICATE', 'certificateFile'],
+    ['CLIENT_KEY', 'clientKeyFile'],
+    ['CLIENT_CERTIFICATE', 'clientCertificateFile'],
+  ] as const;
+  for (const [suffix, key] of files) {
+    const file = pick(suffix);
+    if (file !== undefined) options[key] = file[1];
   }
 
   const compression = pick('COMPRESSION');

@@ -55,9 +55,20 @@ export class OtlpHttpExporter implements SpanExporter {
     validateOtlpHttpOptions(options);
     const fromEnv = otlpOptionsFromEnv(options.env ?? process.env);
     const env = fromEnv.options;
-    this.warnings = fromEnv.warnings;
+    const warnings = [...fromEnv.warnings];
+    let envProtocol: OtlpHttpProtocol | undefined;
+    if (env.protocol === 'grpc') {
+      // The variable asks for the other exporter: forRoot builds OtlpGrpcExporter for it.
+      if (options.protocol === undefined) {
+        warnings.push(
+          'OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL=grpc names OTLP/gRPC, which OtlpHttpExporter does not ' +
+            'speak: using http/protobuf. Use OtlpGrpcExporter (or { type: "otlp" } in forRoot) for gRPC.',
+        );
+      }
+    } else envProtocol = env.protocol;
+    this.warnings = warnings;
     this.url = options.url ?? env.url ?? DEFAULT_OTLP_TRACES_URL;
-    this.protocol = options.protocol ?? env.protocol ?? 'http/protobuf';
+    this.protocol = options.protocol ?? envProtocol ?? 'http/protobuf';
     this.compression = options.compression ?? env.compression ?? 'none';
     this.timeoutMs = options.timeoutMs ?? env.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.contentType = CONTENT_TYPES[this.protocol];

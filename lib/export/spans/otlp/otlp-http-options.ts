@@ -60,7 +60,7 @@ export function validateOtlpHttpOptions(options: OtlpHttpExporterOptions): void 
     throw invalid(
       'protocol',
       (protocol as string) === 'grpc'
-        ? '"http/protobuf" or "http/json" (gRPC is not supported)'
+        ? '"http/protobuf" or "http/json" (for gRPC, use OtlpGrpcExporter)'
         : '"http/protobuf" or "http/json"',
       protocol,
     );

@@ -68,7 +68,8 @@ function protobufPartialSuccess(body: Uint8Array): OtlpPartialSuccess | undefine
   return result;
 }
 
-interface Reader {
+/** A protobuf reader over `bytes[pos, end)`. */
+export interface Reader {
   bytes: Uint8Array;
   pos: number;
   end: number;
@@ -98,7 +99,7 @@ function readPartialSuccessMessage(reader: Reader): OtlpPartialSuccess | undefin
 }
 
 /** A varint as a number (exact below 2^53; an int64 count never gets near). */
-function readVarint(reader: Reader): number | undefined {
+export function readVarint(reader: Reader): number | undefined {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
@@ -111,7 +112,8 @@ function readVarint(reader: Reader): number | undefined {
   return undefined;
 }
 
-function skipField(reader: Reader, tag: number): boolean {
+/** Skips the field whose tag was just read; false when the bytes end inside it. */
+export function skipField(reader: Reader, tag: number): boolean {
   switch (tag & 7) {
     case 0:
       return readVarint(reader) !== undefined;

@@ -284,11 +284,18 @@ describe('OtlpHttpExporter: configuration from OTEL_EXPORTER_OTLP_* variables', 
     expect(request!.headers['x-env-only']).toBe('kept');
   });
 
-  it('reports grpc as unsupported and falls back to http/protobuf', () => {
+  it('says that OTEL_EXPORTER_OTLP_PROTOCOL=grpc is for OtlpGrpcExporter, and speaks http/protobuf', () => {
     const exporter = new OtlpHttpExporter({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } });
     expect(exporter.protocol).toBe('http/protobuf');
     expect(exporter.warnings).toHaveLength(1);
-    expect(exporter.warnings[0]).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/);
+    expect(exporter.warnings[0]).toMatch(/PROTOCOL=grpc names OTLP\/gRPC.*Use OtlpGrpcExporter/);
+    // An explicit protocol is no conflict: nothing to say.
+    const explicit = new OtlpHttpExporter({
+      protocol: 'http/json',
+      env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' },
+    });
+    expect(explicit.protocol).toBe('http/json');
+    expect(explicit.warnings).toEqual([]);
   });
 
   it('ignores unusable variables with a warning naming each one, and treats empty values as unset', () => {
@@ -329,7 +336,7 @@ describe('OtlpHttpExporter: configuration from OTEL_EXPORTER_OTLP_* variables', 
     [
       'protocol',
       { protocol: 'grpc' as 'http/json' },
-      /option "protocol" must be "http\/protobuf" or "http\/json" \(gRPC is not supported\); got "grpc"/,
+      /option "protocol" must be "http\/protobuf" or "http\/json" \(for gRPC, use OtlpGrpcExporter\); got "grpc"/,
     ],
     [
       'compression',
