@@ -125,6 +125,7 @@ export type {
   DevtoolsSpanIntakeOptions,
 } from './devtools/interfaces/devtools-options.interface.js';
 export type {
+  DevtoolsRepeatedQuery,
   DevtoolsSpan,
   DevtoolsTrace,
   DevtoolsTraceList,

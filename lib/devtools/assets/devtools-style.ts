@@ -188,6 +188,8 @@ h3 { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: 
 .badge.ok { background: var(--ok-bg); color: var(--ok); }
 .badge.pending { background: var(--warn-bg); color: var(--warn); }
 .badge + .badge { margin-left: 4px; }
+.badge.nplus1 { background: var(--warn-bg); color: var(--warn); flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.nplus1-meta b { color: var(--warn); }
 .svc { display: inline-flex; align-items: center; gap: 6px; }
 .svc-dot { width: 9px; height: 9px; border-radius: 3px; flex: 0 0 auto; }
 .error-dot { color: var(--error); font-weight: 700; }
