@@ -218,25 +218,27 @@ describe('summarizeTrace', () => {
   });
 });
 
+/** A database CLIENT span, as the integrations' startDbSpan shapes it. */
+const db = (
+  id: string,
+  parent: string,
+  start: number,
+  ms: number,
+  attributes: Record<string, string | number>,
+  error?: string,
+) =>
+  span({
+    name: String(attributes['db.query.summary'] ?? attributes['db.operation.name'] ?? 'db'),
+    id,
+    parent,
+    start,
+    end: start + ms,
+    kind: SpanKind.CLIENT,
+    error,
+    attributes,
+  });
+
 describe('buildTraceView: repeated queries (N+1)', () => {
-  const db = (
-    id: string,
-    parent: string,
-    start: number,
-    ms: number,
-    attributes: Record<string, string | number>,
-    error?: string,
-  ) =>
-    span({
-      name: String(attributes['db.query.summary'] ?? attributes['db.operation.name'] ?? 'db'),
-      id,
-      parent,
-      start,
-      end: start + ms,
-      kind: SpanKind.CLIENT,
-      error,
-      attributes,
-    });
   const user = {
     'db.system.name': 'postgresql',
     'db.query.summary': 'SELECT users',
