@@ -410,7 +410,10 @@
     var row = h(
       'div',
       {
-        className: 'wf-row' + (isError ? ' error' : ''),
+        className:
+          'wf-row' +
+          (isError ? ' error' : '') +
+          (span.repeatedQueries && span.repeatedQueries.length > 0 ? ' nplus1' : ''),
         tabIndex: 0,
         title:
           span.name +
