@@ -50,12 +50,12 @@ describe('sample app demo', () => {
     // PGlite served over TCP, queried with the real pg client: the pg integration's span,
     // named from the query summary, under the service span, with the statement sanitized.
     const queries = demo.output.match(
-      /catalog │ [ │]*[└├]─ SELECT products \[client\] [^\n]*db\.system\.name=postgresql db\.query\.text=SELECT sku, name, price_cents, stock FROM products WHERE sku = \$1/g,
+      /catalog │ [ │]*[└├]─ SELECT products \[client\] [^\n]*db\.system\.name=postgresql db\.query\.text="?SELECT sku, name, price_cents, stock FROM products WHERE sku = \$1/g,
     );
     // Two calls for the order details, one for the stock stream.
     expect(queries).toHaveLength(3);
     expect(demo.output).toContain(
-      "✓ the catalog's database: 2 PostgreSQL span(s), SELECT products",
+      "✓ the catalog's database: 2 PostgreSQL query span(s), SELECT products",
     );
     expect(demo.output).not.toMatch(/db\.query\.text=[^\n]*(BOOK-001|MUG-002)/);
   });
