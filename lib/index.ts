@@ -134,6 +134,7 @@ export type {
   DevtoolsSpanIntakeOptions,
 } from './devtools/interfaces/devtools-options.interface.js';
 export type {
+  DevtoolsRepeatedQuery,
   DevtoolsSpan,
   DevtoolsTrace,
   DevtoolsTraceList,

@@ -7,6 +7,7 @@ import type {
   DevtoolsTrace,
   DevtoolsTraceSummary,
 } from './interfaces/devtools-api.interface.js';
+import { repeatedQueries } from './repeated-queries.js';
 
 /**
  * Pure views of a stored trace for the JSON API: the list summary and the waterfall.
@@ -125,7 +126,8 @@ function coveredMs(intervals: [number, number][], from: number, to: number): num
 
 /**
  * The waterfall: spans depth-first from the roots (spans whose parent is not in the
- * trace), siblings by start time, each with its offset, depth and self time.
+ * trace), siblings by start time, each with its offset, depth and self time, and the query
+ * shapes its children repeat (N+1).
  */
 export function buildTraceView(
   traceId: string,
@@ -143,6 +145,10 @@ export function buildTraceView(
     times.set(span, [Number(t.start - origin) / 1e6, Number(t.end - origin) / 1e6]);
   }
   const byStart = (a: ReadableSpan, b: ReadableSpan): number => times.get(a)![0] - times.get(b)![0];
+  const durationOf = (span: ReadableSpan): number => {
+    const [from, to] = times.get(span)!;
+    return to - from;
+  };
   const children = new Map<string, ReadableSpan[]>();
   const roots: ReadableSpan[] = [];
   for (const span of spans) {
@@ -188,6 +194,8 @@ export function buildTraceView(
       };
       const record = recordFor(span);
       if (record !== undefined) view.record = record;
+      const repeated = repeatedQueries(kids, durationOf);
+      if (repeated !== undefined) view.repeatedQueries = repeated;
       out.push(view);
       for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i]!, depth: depth + 1 });
     }

@@ -7,6 +7,7 @@ import type {
   HistogramFamily,
   MetricsRegistry,
 } from './metrics-registry.js';
+import { DbMetrics } from './db-metrics.js';
 import { GenAiMetrics } from './genai-metrics.js';
 
 /** The span-derived metric names, for dashboards and tests. */
@@ -36,7 +37,7 @@ interface RedSeries {
 
 /**
  * RED metrics derived from ended spans: HTTP server requests by route template, outgoing
- * HTTP calls by host, `@Traced()` operations by name, and GenAI calls (GenAiMetrics). Label values come from attributes that are bounded by design (route
+ * HTTP calls by host, `@Traced()` operations by name, database and cache calls (DbMetrics) and GenAI calls (GenAiMetrics). Label values come from attributes that are bounded by design (route
  * templates, never raw URLs); every metric is capped (see MetricsRegistry) and so is
  * each lookup cache.
  */
@@ -51,6 +52,7 @@ export class SpanMetrics {
   private readonly operationErrors: CounterFamily;
   private readonly operationDuration: HistogramFamily;
   private readonly genAi: GenAiMetrics;
+  private readonly db: DbMetrics;
 
   // method -> route -> series; host -> series; operation -> series.
   private readonly routes = new Map<string, Map<string, RedSeries>>();
@@ -112,6 +114,7 @@ export class SpanMetrics {
       buckets,
     );
     this.genAi = new GenAiMetrics(registry, maxSeriesPerMetric);
+    this.db = new DbMetrics(registry);
     this.cacheLimit = maxSeriesPerMetric;
   }
 
@@ -135,6 +138,11 @@ export class SpanMetrics {
       const host = attrs['server.address'];
       if (typeof host === 'string' && attrs['http.request.method'] !== undefined) {
         this.count(this.hostSeries(host), this.clientRequests, span);
+        return;
+      }
+      const system = attrs['db.system.name'];
+      if (typeof system === 'string') {
+        this.db.record(span, system);
         return;
       }
     }

@@ -11,8 +11,9 @@ import { spawnService, type ServiceProcess } from './supervisor.js';
  * and stops everything. Exits 1 if anything was not as expected.
  */
 
-const DEADLINE_MS = 18_000;
-const READY_TIMEOUT_MS = 8_000;
+// The catalog's embedded PostgreSQL (PGlite) takes seconds to start, more on a busy machine.
+const DEADLINE_MS = 150_000;
+const READY_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 const WAIT_TIMEOUT_MS = 5_000;
 const POLL_MS = 20;
@@ -361,6 +362,7 @@ async function runScenario(
   const trees: [ServiceName, string][] = [];
   let traceId: string | undefined;
   let spans: SpanRecord[] = [];
+  let queries: SpanRecord[] = [];
   if (scenario.traced) {
     const server = (
       await waitFor(() =>
@@ -384,6 +386,12 @@ async function runScenario(
     const servers = (await waitFor(() => logs.catalog.takeServerRoots(calls, () => true))) ?? [];
     for (const s of servers) trees.push(['catalog', s.traceId]);
     problems.push(...crossServiceProblems(traceId, calls, spans, servers));
+    queries = await databaseSpans(logs.catalog, servers);
+    if (queries.length < servers.length) {
+      problems.push(
+        `${queries.length} PostgreSQL query spans in the catalog for ${servers.length} calls (the pg integration traces each query)`,
+      );
+    }
   }
   const problem = scenario.check?.(result, spans);
   if (problem) problems.push(problem);
@@ -404,8 +412,30 @@ async function runScenario(
     console.log(
       `   ✓ one trace across both services: the catalog's ${scenario.catalogCalls} server spans carry trace ${traceId} and are children of the gateway's client spans`,
     );
+    console.log(
+      `   ✓ the catalog's database: ${queries.length} PostgreSQL query span(s), ${[...new Set(queries.map((q) => q.name))].join(', ')}`,
+    );
   }
   return problems;
+}
+
+/**
+ * The PostgreSQL query spans (the pg integration's) under each of the catalog's server spans:
+ * one query per call, in the same trace as the call. Waits for them: the exporter writes each trace
+ * as it ends.
+ */
+async function databaseSpans(log: SpanLog, servers: SpanRecord[]): Promise<SpanRecord[]> {
+  const traces = new Set(servers.map((s) => s.traceId));
+  const find = (): SpanRecord[] =>
+    log.all().filter(
+      (s) =>
+        traces.has(s.traceId) &&
+        s.kind === 'client' &&
+        s.attributes['db.system.name'] === 'postgresql' &&
+        // Queries, not the pool's new connections (`connect postgres` spans).
+        s.attributes['db.query.summary'] !== undefined,
+    );
+  return (await waitFor(() => (find().length >= servers.length ? find() : undefined))) ?? find();
 }
 
 /** The catalog's server spans must continue the gateway's trace, under its client spans. */

@@ -9,6 +9,8 @@ import { spawnService, type ReadyMessage, type ServiceProcess } from './supervis
  */
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** initdb of the embedded PostgreSQL: a few seconds, far more on a busy machine. */
+const CATALOG_READY_TIMEOUT_MS = 120_000;
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 function serviceArgument(argv: readonly string[]): ServiceName | undefined {
@@ -75,7 +77,9 @@ async function runBoth(): Promise<void> {
   });
 
   try {
-    catalog = await spawnService('catalog');
+    // The catalog starts its PostgreSQL (PGlite, in WebAssembly) first: seconds, not millis.
+    console.log('Starting the catalog and its embedded PostgreSQL (PGlite)...');
+    catalog = await spawnService('catalog', { readyTimeoutMs: CATALOG_READY_TIMEOUT_MS });
     void catalog.exited.then((code) => {
       if (stopping) return;
       console.error(`catalog exited unexpectedly (code ${code}); stopping the gateway`);

@@ -21,6 +21,9 @@ export function tracingOptions(
       // Besides the defaults: the user, and the figures of streamed bodies (SSE).
       attributeKeys: [
         'user.id',
+        // Database spans: which database, and the statement (literals replaced by ?).
+        'db.system.name',
+        'db.query.text',
         STREAM_ATTRIBUTES.kind,
         STREAM_ATTRIBUTES.chunks,
         STREAM_ATTRIBUTES.bytes,

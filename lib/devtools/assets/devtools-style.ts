@@ -188,6 +188,11 @@ h3 { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: 
 .badge.ok { background: var(--ok-bg); color: var(--ok); }
 .badge.pending { background: var(--warn-bg); color: var(--warn); }
 .badge + .badge { margin-left: 4px; }
+/* N+1: the mark wraps under the span name rather than cut it (or be cut). */
+.badge.nplus1 { background: var(--warn-bg); color: var(--warn); max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.wf-row.nplus1 .wf-name { flex-wrap: wrap; row-gap: 2px; }
+.wf-row.nplus1 .wf-name .badge.nplus1 { margin-left: 15px; }
+.nplus1-meta b { color: var(--warn); }
 .svc { display: inline-flex; align-items: center; gap: 6px; }
 .svc-dot { width: 9px; height: 9px; border-radius: 3px; flex: 0 0 auto; }
 .error-dot { color: var(--error); font-weight: 700; }

@@ -55,6 +55,26 @@ export interface DevtoolsSpan extends SpanJson {
   selfTimeMs: number;
   /** The outgoing call's record (redacted, as `HttpRequestRecords` keeps it), when one exists. */
   record?: HttpRequestRecord;
+  /**
+   * The query shapes this span's children repeat 5 times or more (the N+1 loop of an ORM),
+   * most repeated first.
+   */
+  repeatedQueries?: DevtoolsRepeatedQuery[];
+}
+
+/** Children of one span that ran the same database query shape many times. */
+export interface DevtoolsRepeatedQuery {
+  /** `db.system.name` of the calls. */
+  system: string;
+  /** Their shared `db.query.text` (sanitized), else `db.query.summary`, else span name. */
+  query: string;
+  /** The first call's span name (`SELECT users`). */
+  name: string;
+  count: number;
+  /** The calls' durations added up. */
+  totalMs: number;
+  /** How many of them failed. */
+  errors: number;
 }
 
 /** `GET <path>/api/traces/:traceId`: spans depth-first, siblings by start time. */

@@ -1,21 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Traced } from 'nestjs-tracing';
+import { CatalogDatabase } from './catalog-database.js';
 import type { Product } from './product.js';
 
-const PRODUCTS: readonly Product[] = [
-  { sku: 'BOOK-001', name: 'Distributed Tracing in Practice', priceCents: 3990, stock: 12 },
-  { sku: 'MUG-002', name: 'Trace-all-the-things mug', priceCents: 1250, stock: 40 },
-  { sku: 'PEN-003', name: 'Span pen', priceCents: 199, stock: 0 },
-];
+interface ProductRow {
+  sku: string;
+  name: string;
+  price_cents: number;
+  stock: number;
+}
 
-/** Stands in for a database: every call is a span, with a little latency. */
+/** Products from the catalog's PostgreSQL: each query is a database span (the pg integration). */
 @Injectable()
 export class ProductsRepository {
-  @Traced('db.products.findBySku', { attributes: { 'db.system.name': 'in-memory' } })
+  constructor(private readonly database: CatalogDatabase) {}
+
   async findBySku(sku: string): Promise<Product | undefined> {
-    await sleep(2 + Math.floor(Math.random() * 4));
-    const product = PRODUCTS.find((p) => p.sku === sku);
-    return product && { ...product };
+    const { rows } = await this.database.pool.query<ProductRow>(
+      'SELECT sku, name, price_cents, stock FROM products WHERE sku = $1',
+      [sku],
+    );
+    const row = rows[0];
+    return row && { sku: row.sku, name: row.name, priceCents: row.price_cents, stock: row.stock };
   }
 }

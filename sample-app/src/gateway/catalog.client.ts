@@ -1,36 +1,41 @@
-import { BadGatewayException, Injectable, NotFoundException } from '@nestjs/common';
-import { isAxiosError } from 'axios';
+import { BadGatewayException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { TracedHttpService } from 'nestjs-tracing/http';
 import type { Readable } from 'node:stream';
-import { firstValueFrom, switchMap, type Observable } from 'rxjs';
+import { switchMap, type Observable } from 'rxjs';
 import type { Product, StockUpdate } from './product.js';
 import { sseData } from './sse.js';
 
+export const CATALOG_URL = Symbol('CATALOG_URL');
+const CATALOG_TIMEOUT_MS = 3_000;
+
 /**
- * Calls the catalog over HTTP with TracedHttpService, a drop-in for @nestjs/axios's
- * HttpService: each call is a client span (named after `urlTemplate`) whose traceparent
- * and correlation id go out with the request, so the catalog continues this trace.
+ * Calls the catalog over HTTP two ways. A product is read with plain `fetch`: nestjs-tracing's
+ * fetch integration makes the client span and sends the trace headers on, with no code here.
+ * The stock stream goes through TracedHttpService, a drop-in for @nestjs/axios's HttpService,
+ * whose client span (named after `urlTemplate`) records the stream's chunks and timing.
  */
 @Injectable()
 export class CatalogClient {
-  constructor(private readonly http: TracedHttpService) {}
+  constructor(
+    private readonly http: TracedHttpService,
+    @Inject(CATALOG_URL) private readonly baseUrl: string,
+  ) {}
 
   async getProduct(sku: string): Promise<Product> {
+    let response: Response;
     try {
-      const response = await firstValueFrom(
-        this.http.get<Product>(`/products/${encodeURIComponent(sku)}`, {
-          urlTemplate: '/products/:sku',
-        }),
-      );
-      return response.data;
+      response = await fetch(`${this.baseUrl}/products/${encodeURIComponent(sku)}`, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
+      });
     } catch (error) {
-      const status = isAxiosError(error) ? error.response?.status : undefined;
-      if (status === 404) throw new NotFoundException(`Unknown product ${sku}`);
-      if (status !== undefined) {
-        throw new BadGatewayException(`The catalog answered ${status} for ${sku}`);
-      }
       throw new BadGatewayException('The catalog is unreachable', { cause: error });
     }
+    if (response.status === 404) throw new NotFoundException(`Unknown product ${sku}`);
+    if (!response.ok) {
+      throw new BadGatewayException(`The catalog answered ${response.status} for ${sku}`);
+    }
+    return (await response.json()) as Product;
   }
 
   /**

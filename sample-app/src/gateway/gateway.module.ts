@@ -4,7 +4,7 @@ import { TracedHttpModule } from 'nestjs-tracing/http';
 import { HealthController } from '../common/health.controller.js';
 import { tracingOptions } from '../tracing-options.js';
 import { AuthGuard } from './auth.guard.js';
-import { CatalogClient } from './catalog.client.js';
+import { CATALOG_URL, CatalogClient } from './catalog.client.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import { OrdersService } from './orders.service.js';
@@ -37,6 +37,7 @@ export class GatewayModule {
       ],
       controllers: [OrdersController, LlmController, HealthController],
       providers: [
+        { provide: CATALOG_URL, useValue: options.catalogUrl },
         CatalogClient,
         OrdersRepository,
         OrdersService,

@@ -217,3 +217,96 @@ describe('summarizeTrace', () => {
     });
   });
 });
+
+/** A database CLIENT span, as the integrations' startDbSpan shapes it. */
+const db = (
+  id: string,
+  parent: string,
+  start: number,
+  ms: number,
+  attributes: Record<string, string | number>,
+  error?: string,
+) =>
+  span({
+    name: String(attributes['db.query.summary'] ?? attributes['db.operation.name'] ?? 'db'),
+    id,
+    parent,
+    start,
+    end: start + ms,
+    kind: SpanKind.CLIENT,
+    error,
+    attributes,
+  });
+
+describe('buildTraceView: repeated queries (N+1)', () => {
+  const user = {
+    'db.system.name': 'postgresql',
+    'db.query.summary': 'SELECT users',
+    'db.query.text': 'SELECT * FROM users WHERE id = $1',
+  };
+
+  it('marks the parent of 12 calls of one query shape with the count and total time', () => {
+    const spans = [
+      span({ name: 'GET /orders', id: '1', start: 0, end: 100, kind: SpanKind.SERVER }),
+      span({ name: 'OrdersService.list', id: '2', parent: '1', start: 1, end: 90 }),
+      db('a0', '2', 1, 2, {
+        ...user,
+        'db.query.text': 'SELECT * FROM orders',
+        'db.query.summary': 'SELECT orders',
+      }),
+      ...Array.from({ length: 12 }, (_, i) =>
+        db(`b${i}`, '2', 5 + i * 5, 3 + (i % 2) * 0.5, user, i === 3 ? 'timeout' : undefined),
+      ),
+      // The same query from another system is another shape.
+      ...Array.from({ length: 4 }, (_, i) =>
+        db(`c${i}`, '2', 70 + i, 1, { ...user, 'db.system.name': 'mysql' }),
+      ),
+    ];
+    const view = buildTraceView(TRACE, spans, 0);
+    const service = view.spans.find((s) => s.name === 'OrdersService.list')!;
+    expect(service.repeatedQueries).toEqual([
+      {
+        system: 'postgresql',
+        query: 'SELECT * FROM users WHERE id = $1',
+        name: 'SELECT users',
+        count: 12,
+        totalMs: 39,
+        errors: 1,
+      },
+    ]);
+    // Only the direct parent is marked: not the server span, not the calls.
+    expect(view.spans.filter((s) => s.repeatedQueries !== undefined)).toHaveLength(1);
+  });
+
+  it('needs 5 calls of one shape; summary stands in for a missing text, span name for both', () => {
+    const redis = { 'db.system.name': 'redis', 'db.operation.name': 'GET' };
+    const four = [
+      span({ name: 'root', id: '1', start: 0, end: 50 }),
+      ...Array.from({ length: 4 }, (_, i) => db(`a${i}`, '1', i, 1, user)),
+      ...Array.from({ length: 4 }, (_, i) => db(`b${i}`, '1', 10 + i, 1, redis)),
+    ];
+    expect(buildTraceView(TRACE, four, 0).spans[0]!.repeatedQueries).toBeUndefined();
+
+    const summaryOnly = { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT users' };
+    const five = [...four, db('a4', '1', 20, 1, summaryOnly), db('b4', '1', 30, 2, redis)];
+    // Four calls with the text and one with only the summary: two shapes, neither repeated.
+    expect(buildTraceView(TRACE, five, 0).spans[0]!.repeatedQueries).toEqual([
+      { system: 'redis', query: 'GET', name: 'GET', count: 5, totalMs: 6, errors: 0 },
+    ]);
+  });
+
+  it('counts a collapsed span as the calls it stands for', () => {
+    const spans = [
+      span({ name: 'root', id: '1', start: 0, end: 50 }),
+      db('a', '1', 1, 2, user),
+      db('b', '1', 5, 40, {
+        ...user,
+        'nestjs.collapsed.count': 30,
+        'nestjs.collapsed.duration_ms': 61.5,
+      }),
+    ];
+    expect(buildTraceView(TRACE, spans, 0).spans[0]!.repeatedQueries).toMatchObject([
+      { count: 31, totalMs: 63.5 },
+    ]);
+  });
+});

@@ -360,6 +360,11 @@
     if (summary.correlationId) item('Correlation id', summary.correlationId, { className: 'mono' });
     item('Started', new Date(summary.startTime).toLocaleString());
     if (summary.droppedSpans > 0) item('Dropped spans', String(summary.droppedSpans));
+    var repeated = trace.spans.filter(function (s) {
+      return s.repeatedQueries && s.repeatedQueries.length > 0;
+    }).length;
+    if (repeated > 0)
+      item('N+1', repeated + (repeated === 1 ? ' span' : ' spans'), { className: 'nplus1-meta' });
     if (
       !trace.spans.some(function (s) {
         return s.spanId === state.spanId;
@@ -405,7 +410,10 @@
     var row = h(
       'div',
       {
-        className: 'wf-row' + (isError ? ' error' : ''),
+        className:
+          'wf-row' +
+          (isError ? ' error' : '') +
+          (span.repeatedQueries && span.repeatedQueries.length > 0 ? ' nplus1' : ''),
         tabIndex: 0,
         title:
           span.name +
@@ -431,6 +439,7 @@
           h('span', { className: 'name', textContent: span.name }),
           isError ? h('span', { className: 'error-dot', textContent: '!', title: 'error' }) : null,
           h('span', { className: 'kind', textContent: span.kind }),
+          repeatedBadge(span),
         ]),
         h('div', { className: 'wf-track' }, [
           h('div', {
@@ -462,6 +471,37 @@
       }
     });
     return row;
+  }
+
+  /** "N+1: 12× SELECT users" and the time the calls took, for the most repeated query shape. */
+  function repeatedLabel(query) {
+    return 'N+1: ' + query.count + '× ' + query.name + ', ' + formatMs(query.totalMs);
+  }
+
+  /** The N+1 mark of a span whose children repeat a query shape (trace-view.ts finds them). */
+  function repeatedBadge(span) {
+    var queries = span.repeatedQueries;
+    if (!queries || queries.length === 0) return null;
+    var title = queries
+      .map(function (query) {
+        return (
+          query.count +
+          ' calls (' +
+          query.system +
+          (query.errors > 0 ? ', ' + query.errors + ' failed' : '') +
+          ', ' +
+          formatMs(query.totalMs) +
+          ' in all): ' +
+          query.query
+        );
+      })
+      .join('\n');
+    return h('span', {
+      className: 'badge nplus1',
+      textContent:
+        repeatedLabel(queries[0]) + (queries.length > 1 ? ' +' + (queries.length - 1) : ''),
+      title: 'The same query, once per item: batch or join it.\n' + title,
+    });
   }
 
   function selectSpan(spanId) {
@@ -620,6 +660,27 @@
     ];
     if (span.status.message) overview.push(['Status message', span.status.message]);
     holder.appendChild(section('Span', [kvTable(overview)]));
+
+    if (span.repeatedQueries && span.repeatedQueries.length > 0) {
+      holder.appendChild(
+        section(
+          'Repeated queries (N+1)',
+          span.repeatedQueries.map(function (query) {
+            return h('div', { className: 'event exception nplus1-detail' }, [
+              h('div', { className: 'event-head' }, [
+                h('span', { className: 'badge nplus1', textContent: repeatedLabel(query) }),
+                h('span', {
+                  className: 'muted',
+                  textContent:
+                    query.system + (query.errors > 0 ? ', ' + query.errors + ' failed' : ''),
+                }),
+              ]),
+              h('pre', { className: 'body', textContent: query.query }),
+            ]);
+          }),
+        ),
+      );
+    }
 
     var attributes = attributeEntries(span.attributes);
     holder.appendChild(
