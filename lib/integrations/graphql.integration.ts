@@ -76,7 +76,9 @@ export const graphqlIntegration: Integration = {
 };
 
 function enableGraphql(hosts: IntegrationHosts): () => void {
-  const printer = loadPrinter();
+  // Loaded on the first document printed: an app that has graphql installed but runs no
+  // operation never loads it.
+  let printer: GraphqlPrinter | null | undefined;
   const documents = new WeakMap<object, string>();
   const undo: (() => void)[] = [];
   let resolveBound = false;
@@ -88,10 +90,15 @@ function enableGraphql(hosts: IntegrationHosts): () => void {
       const body = document.loc?.source?.body;
       if (typeof body === 'string') return body;
     }
-    if (printer === undefined) return undefined;
+    printer ??= loadPrinter() ?? null;
+    if (printer === null) return undefined;
     let text = documents.get(document);
     if (text === undefined) {
-      text = mode === 'raw' ? printer.print(document) : sanitizedDocument(printer, document);
+      try {
+        text = mode === 'raw' ? printer.print(document) : sanitizedDocument(printer, document);
+      } catch {
+        return undefined;
+      }
       documents.set(document, text);
     }
     return text;
