@@ -27,6 +27,11 @@ export class TraceContext {
      * inside gets them as attributes and every log line carries them. Inherited.
      */
     readonly fields?: Readonly<Attributes>,
+    /**
+     * The first local span of this unit of work (the request's server span) when `span` is
+     * a descendant of it; undefined when `span` is that first span. See `localRootSpan`.
+     */
+    readonly root?: Span,
   ) {}
 
   withSpan(span: Span): TraceContext {
@@ -37,6 +42,7 @@ export class TraceContext {
       this.tracer,
       this.suppressed,
       this.fields,
+      this.root ?? localSpan(this.span),
     );
   }
 
@@ -49,8 +55,22 @@ export class TraceContext {
       this.tracer,
       this.suppressed,
       this.fields ? { ...this.fields, ...fields } : fields,
+      this.root,
     );
   }
+}
+
+function localSpan(span: Span | undefined): Span | undefined {
+  return span === undefined || span.spanContext().isRemote ? undefined : span;
+}
+
+/**
+ * The first local span of the context's unit of work: the server span of the request the
+ * code runs in, however deep the active span is (a client library's integration sets
+ * request-level facts on it, e.g. the GraphQL operation). Undefined outside any local span.
+ */
+export function localRootSpan(context: TraceContext): Span | undefined {
+  return context.root ?? localSpan(context.span);
 }
 
 export const ROOT_CONTEXT = new TraceContext(undefined, undefined, undefined, undefined, false);
@@ -92,4 +112,29 @@ export function bindContext<F extends (...args: never[]) => unknown>(
   context = activeContext(),
 ): F {
   return ((...args: Parameters<F>) => storage.run(context, fn, ...args)) as F;
+}
+
+/** The part of a `node:diagnostics_channel` Channel that scopes a store around a traced call. */
+export interface StoreChannel {
+  bindStore(store: AsyncLocalStorage<TraceContext>, transform: (message: unknown) => unknown): void;
+  unbindStore(store: AsyncLocalStorage<TraceContext>): boolean;
+}
+
+/**
+ * Makes the context `transform(message)` returns the active one for the call a library traces
+ * with `channel.runStores` (a TracingChannel's `start`): spans started inside the call are
+ * its children. `transform` returning undefined keeps the current context; it must not throw.
+ * Returns what unbinds it.
+ */
+export function bindChannelContext(
+  channel: StoreChannel,
+  transform: (message: unknown, current: TraceContext | undefined) => TraceContext | undefined,
+): () => void {
+  channel.bindStore(storage, (message) => {
+    const current = storage.getStore();
+    return transform(message, current) ?? current;
+  });
+  return () => {
+    channel.unbindStore(storage);
+  };
 }

@@ -176,6 +176,7 @@ export function runJob<R>(options: RunOptions, fn: (run: RunContext) => R): R {
     tracer,
     false,
     base?.fields ? { ...base.fields, ...fields } : fields,
+    base?.root,
   );
   const span =
     tracer === undefined || enclosing.suppressed

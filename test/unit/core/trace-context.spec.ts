@@ -1,3 +1,4 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable, delay, firstValueFrom, from, map, mergeMap, of, timer, toArray } from 'rxjs';
@@ -9,8 +10,10 @@ import {
   ROOT_CONTEXT,
   TraceContext,
   activeContext,
+  bindChannelContext,
   bindContext,
   currentContext,
+  localRootSpan,
   runSuppressed,
   runWithContext,
 } from '../../../lib/core/trace-context.js';
@@ -399,5 +402,63 @@ describe('runSuppressed', () => {
     const { tracer } = setup();
     runSuppressed(() => undefined);
     expect(tracer.startSpan('after').isRecording()).toBe(true);
+  });
+});
+
+describe('localRootSpan', () => {
+  it('is the first local span of the unit of work, however deep the active span is', () => {
+    const { tracer } = setup();
+    const { context, span: server } = requestContext(tracer, 'server');
+    expect(localRootSpan(context)).toBe(server);
+    const child = tracer.startSpan('child', undefined, context);
+    const inChild = context.withSpan(child);
+    const grandchild = tracer.startSpan('grandchild', undefined, inChild);
+    const deep = inChild.withSpan(grandchild).withFields({ tenant: 'a' });
+    expect(deep.span).toBe(grandchild);
+    expect(localRootSpan(deep)).toBe(server);
+    expect(localRootSpan(ROOT_CONTEXT)).toBeUndefined();
+  });
+
+  it('skips a remote parent: the first span opened under it is the root', () => {
+    const { tracer } = setup();
+    const remote = new NonRecordingSpan({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const context = tracer.createContext(remote, undefined, undefined);
+    expect(localRootSpan(context)).toBeUndefined();
+    const consumer = tracer.startSpan('consumer', undefined, context);
+    const inner = context.withSpan(consumer);
+    expect(localRootSpan(inner)).toBe(consumer);
+    expect(localRootSpan(inner.withSpan(tracer.startSpan('x', undefined, inner)))).toBe(consumer);
+  });
+});
+
+describe('bindChannelContext', () => {
+  it('makes the returned context active for the traced call, and keeps the current one when none', () => {
+    const { tracer } = setup();
+    const channel = tracingChannel<object, { name: string }>('nestjs-tracing:test:bind');
+    const { context } = requestContext(tracer, 'outer');
+    const unbind = bindChannelContext(channel.start as never, (message, current) => {
+      const name = (message as { name: string }).name;
+      if (name === 'keep') return undefined;
+      return current!.withSpan(tracer.startSpan(name, undefined, current));
+    });
+    try {
+      const seen = runWithContext(context, () => ({
+        traced: channel.traceSync(() => activeSpan(), { name: 'inner' }),
+        kept: channel.traceSync(() => activeContext(), { name: 'keep' }),
+      }));
+      expect((seen.traced as unknown as ReadableSpan).name).toBe('inner');
+      expect(seen.kept).toBe(context);
+    } finally {
+      unbind();
+    }
+    // Unbound: the call runs in the caller's context.
+    runWithContext(context, () => {
+      expect(channel.traceSync(() => activeContext(), { name: 'inner' })).toBe(context);
+    });
   });
 });
