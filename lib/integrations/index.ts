@@ -1,3 +1,5 @@
+import { fetchIntegration } from './fetch.integration.js';
+import { httpIntegration } from './http.integration.js';
 import type { Integration } from './integration.js';
 import { IntegrationRegistry } from './registry.js';
 
@@ -5,7 +7,7 @@ import { IntegrationRegistry } from './registry.js';
  * Every integration, one file each (ARCHITECTURE.md: "An integration"). Order does not
  * matter: each subscribes to its own library's channels.
  */
-export const INTEGRATIONS: readonly Integration[] = [];
+export const INTEGRATIONS: readonly Integration[] = [fetchIntegration, httpIntegration];
 
 /** The process's registry: channels are process-wide, so there is one. */
 export const integrationRegistry = new IntegrationRegistry(INTEGRATIONS);
