@@ -28,9 +28,10 @@ export interface OutgoingCall {
 /**
  * Opens the CLIENT span of an outgoing call (the span TracedHttpService opens: named by the
  * method, `url.full` redacted, `server.address` / `server.port`) and writes the trace headers
- * through `carrier` when given. Undefined when nothing is to be recorded: a call that
- * TracedHttpService / instrumentAxios already traces one level up (no span, no headers: it
- * wrote its own), or a sampled-out one (the headers still carry the trace on, unsampled).
+ * through `carrier` when given. Undefined when nothing is to be recorded: a call outside any
+ * span (no span, no headers), a call that TracedHttpService / instrumentAxios already traces
+ * one level up (no span, no headers: it wrote its own), or a sampled-out one (the headers
+ * still carry the trace on, unsampled).
  */
 export function startOutgoingCall(
   active: ActiveHost,
@@ -40,8 +41,12 @@ export function startOutgoingCall(
 ): OutgoingCall | undefined {
   const { host, context } = active;
   const parent = context.span;
-  if (isClientSpan(parent)) return undefined;
-  if (parent !== undefined && host.tracer.dropsChildOf(parent)) {
+  // Only calls made inside traced work (a request, a message, a job, a @Traced() method):
+  // a call with no active span (start-up, a library's background timer, a test calling the
+  // app from outside) would be a trace of one span, and its headers would make the called
+  // service's trace a child of it.
+  if (parent === undefined || isClientSpan(parent)) return undefined;
+  if (host.tracer.dropsChildOf(parent)) {
     // Not recorded by anyone: the next service goes on with the parent's (unsampled) ids.
     if (carrier !== undefined) host.inject(context, parent, carrier.set, carrier.has);
     return undefined;

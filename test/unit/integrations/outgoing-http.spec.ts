@@ -290,6 +290,18 @@ describe('both integrations', () => {
     ]);
   });
 
+  it('open no span and write no header for a call outside any span', async () => {
+    const a = app();
+    trace(a);
+    await (await fetch(`${base}/outside`)).text();
+    await httpGet(`${base}/outside`);
+    await runWithContext(a.tracer.createContext(undefined, 'c', undefined), () =>
+      httpGet(`${base}/no-span`),
+    );
+    expect(a.exporter.getFinishedSpans()).toEqual([]);
+    expect(received.map((h) => h.traceparent)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('trace each call with the app whose context it runs in', async () => {
     const first = app();
     const second = app();
