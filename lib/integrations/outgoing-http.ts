@@ -2,7 +2,13 @@ import { httpMethodOf } from '../core/http-method.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
 import { Redactor, scrubSecrets } from '../core/redaction/redaction.js';
 import { exceptionAttributes } from '../core/span.js';
-import { SpanKind, SpanStatusCode, type Attributes, type Span } from '../core/types.js';
+import {
+  SpanKind,
+  SpanStatusCode,
+  type Attributes,
+  type ReadableSpan,
+  type Span,
+} from '../core/types.js';
 import { isClientSpan } from './client-spans.js';
 import type { ActiveHost, HeaderSink } from './integration.js';
 
@@ -29,9 +35,9 @@ export interface OutgoingCall {
  * Opens the CLIENT span of an outgoing call (the span TracedHttpService opens: named by the
  * method, `url.full` redacted, `server.address` / `server.port`) and writes the trace headers
  * through `carrier` when given. Undefined when nothing is to be recorded: a call outside any
- * span (no span, no headers), a call that TracedHttpService / instrumentAxios already traces
- * one level up (no span, no headers: it wrote its own), or a sampled-out one (the headers
- * still carry the trace on, unsampled).
+ * span (no span, no headers), a call under a CLIENT span (TracedHttpService / instrumentAxios
+ * or a hand-made one: no span, no headers, they wrote their own), or a sampled-out one (the
+ * headers still carry the trace on, unsampled).
  */
 export function startOutgoingCall(
   active: ActiveHost,
@@ -44,8 +50,10 @@ export function startOutgoingCall(
   // Only calls made inside traced work (a request, a message, a job, a @Traced() method):
   // a call with no active span (start-up, a library's background timer, a test calling the
   // app from outside) would be a trace of one span, and its headers would make the called
-  // service's trace a child of it.
-  if (parent === undefined || isClientSpan(parent)) return undefined;
+  // service's trace a child of it. A call under a CLIENT span is that span's own I/O
+  // (TracedHttpService's, or one the app opened by hand and injected itself): nested client
+  // spans are suppressed, as OpenTelemetry's span-kind suppression does.
+  if (parent === undefined || isClientSpan(parent) || isClientKind(parent)) return undefined;
   if (host.tracer.dropsChildOf(parent)) {
     // Not recorded by anyone: the next service goes on with the parent's (unsampled) ids.
     if (carrier !== undefined) host.inject(context, parent, carrier.set, carrier.has);
@@ -110,6 +118,10 @@ export function endOutgoingCall(call: OutgoingCall, error?: unknown, fallbackTyp
     // The span still ends.
   }
   span.end();
+}
+
+function isClientKind(span: Span): boolean {
+  return (span as Partial<ReadableSpan>).kind === SpanKind.CLIENT;
 }
 
 /** The OpenTelemetry `error.type` of a failed call: low-cardinality, stable (as TracedHttpService). */

@@ -266,7 +266,7 @@ describe('http integration', () => {
 });
 
 describe('both integrations', () => {
-  it('open no span under a TracedHttpService client span, nor while suppressed', async () => {
+  it('open no span under a TracedHttpService or hand-made client span, nor while suppressed', async () => {
     const a = app();
     trace(a);
     const outer = a.tracer.startSpan('GET', { kind: SpanKind.CLIENT });
@@ -276,18 +276,21 @@ describe('both integrations', () => {
       await (await fetch(`${base}/a`)).text();
       await httpGet(`${base}/b`);
     });
+    // A CLIENT span the app opened by hand around its call, unmarked: the same.
+    const manual = a.tracer.startSpan('GET /products/:sku', { kind: SpanKind.CLIENT });
+    const byHand = new TraceContext(manual, undefined, undefined, a.tracer, false);
+    await runWithContext(byHand, async () => (await fetch(`${base}/e`)).text());
+    manual.end();
     await runSuppressed(async () => {
       await (await fetch(`${base}/c`)).text();
       await httpGet(`${base}/d`);
     });
     outer.end();
-    expect(clientSpans(a.exporter).map((s) => s.spanId)).toEqual([outer.spanContext().spanId]);
-    expect(received.map((h) => h.traceparent)).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
+    expect(clientSpans(a.exporter).map((s) => s.spanId)).toEqual([
+      manual.spanContext().spanId,
+      outer.spanContext().spanId,
     ]);
+    expect(received.map((h) => h.traceparent)).toEqual(Array.from({ length: 5 }, () => undefined));
   });
 
   it('open no span and write no header for a call outside any span', async () => {
