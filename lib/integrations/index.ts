@@ -1,4 +1,6 @@
+import { fetchIntegration } from './fetch.integration.js';
 import { graphqlIntegration } from './graphql.integration.js';
+import { httpIntegration } from './http.integration.js';
 import type { Integration } from './integration.js';
 import { mongooseIntegration } from './mongoose.integration.js';
 import { IntegrationRegistry } from './registry.js';
@@ -7,7 +9,12 @@ import { IntegrationRegistry } from './registry.js';
  * Every integration, one file each (ARCHITECTURE.md: "An integration"). Order does not
  * matter: each subscribes to its own library's channels.
  */
-export const INTEGRATIONS: readonly Integration[] = [graphqlIntegration, mongooseIntegration];
+export const INTEGRATIONS: readonly Integration[] = [
+  fetchIntegration,
+  httpIntegration,
+  graphqlIntegration,
+  mongooseIntegration,
+];
 
 /** The process's registry: channels are process-wide, so there is one. */
 export const integrationRegistry = new IntegrationRegistry(INTEGRATIONS);
