@@ -1,11 +1,12 @@
 import type { Integration } from './integration.js';
+import { pgIntegration } from './pg.integration.js';
 import { IntegrationRegistry } from './registry.js';
 
 /**
  * Every integration, one file each (ARCHITECTURE.md: "An integration"). Order does not
  * matter: each subscribes to its own library's channels.
  */
-export const INTEGRATIONS: readonly Integration[] = [];
+export const INTEGRATIONS: readonly Integration[] = [pgIntegration];
 
 /** The process's registry: channels are process-wide, so there is one. */
 export const integrationRegistry = new IntegrationRegistry(INTEGRATIONS);
