@@ -295,8 +295,10 @@ function hookSubmittable(query: Submittable, end: (error: unknown) => void): voi
     return Reflect.apply(onError, this, arguments);
   };
   const hookReady = function (this: unknown) {
+    // Ended before the query says so (its 'end' event, a cursor's read callback), unless
+    // it was canceled by a row it could not parse: then it reports the error from here.
+    if (!(this as { _canceledDueToError?: unknown })._canceledDueToError) finish(undefined);
     try {
-      // A query canceled by a row it could not parse reports the error from here.
       return Reflect.apply(onReady, this, arguments);
     } finally {
       finish(undefined);
