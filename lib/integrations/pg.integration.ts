@@ -269,6 +269,9 @@ function once(span: Span, values: readonly unknown[] | undefined): (error: unkno
   };
 }
 
+/** pg.Query's field for an error found in a row, reported when the server says it is ready. */
+const CANCELED = '_canceledDueToError';
+
 /** The parts of a Submittable (pg.Query, pg-cursor, pg-query-stream) the client drives. */
 interface Submittable {
   handleError?: AnyFunction;
@@ -297,7 +300,7 @@ function hookSubmittable(query: Submittable, end: (error: unknown) => void): voi
   const hookReady = function (this: unknown) {
     // Ended before the query says so (its 'end' event, a cursor's read callback), unless
     // it was canceled by a row it could not parse: then it reports the error from here.
-    if (!(this as { _canceledDueToError?: unknown })._canceledDueToError) finish(undefined);
+    if (!(this as Record<string, unknown>)[CANCELED]) finish(undefined);
     try {
       return Reflect.apply(onReady, this, arguments);
     } finally {
