@@ -9,6 +9,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { Column, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
@@ -23,6 +24,7 @@ import {
 } from '../../lib/index.js';
 import { waitForTrace } from '../../lib/testing/index.js';
 import { PLATFORMS, startApp } from '../fixtures/platforms.js';
+import { generatePrismaClient } from '../fixtures/prisma-client.js';
 import { startPostgres, type DatabaseServer } from '../fixtures/postgres-server.js';
 import { needsServices } from '../fixtures/system-services.js';
 
@@ -148,6 +150,67 @@ function typeOrmAppModule(): Type<unknown> {
   return TypeOrmAppModule;
 }
 
+/** The generated client's surface this test uses (test/fixtures/prisma/schema.prisma). */
+interface PrismaMembers {
+  member: {
+    upsert(args: {
+      where: { email: string };
+      create: { email: string; name: string };
+      update: { name: string };
+    }): Promise<unknown>;
+    findUnique(args: { where: { email: string } }): Promise<{ name: string } | null>;
+  };
+  $disconnect(): Promise<void>;
+}
+
+let PrismaClient: new (options: { adapter: PrismaPg }) => PrismaMembers;
+
+/** Prisma 7 on the pg driver adapter: its queries go through the app's pg Pool. */
+@Injectable()
+class PrismaService implements OnApplicationShutdown {
+  readonly client = new PrismaClient({ adapter: new PrismaPg({ connectionString: server.url }) });
+  onApplicationShutdown(): Promise<void> {
+    return this.client.$disconnect();
+  }
+}
+
+@Injectable()
+class MembersService {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
+
+  @Traced()
+  async nameOf(): Promise<string | undefined> {
+    await this.prisma.client.member.upsert({
+      where: { email: SECRET_EMAIL },
+      create: { email: SECRET_EMAIL, name: 'Carol' },
+      update: { name: 'Carol' },
+    });
+    return (await this.prisma.client.member.findUnique({ where: { email: SECRET_EMAIL } }))?.name;
+  }
+}
+
+@Controller('members')
+class MembersController {
+  constructor(@Inject(MembersService) private readonly members: MembersService) {}
+
+  @Get()
+  async name(): Promise<{ name: string | undefined }> {
+    return { name: await this.members.nameOf() };
+  }
+}
+
+function prismaAppModule(): Type<unknown> {
+  @Module({
+    imports: [
+      TracingModule.forRoot({ serviceName: 'prisma-e2e', exporters: [{ type: 'memory' }] }),
+    ],
+    controllers: [MembersController],
+    providers: [PrismaService, MembersService],
+  })
+  class PrismaAppModule {}
+  return PrismaAppModule;
+}
+
 const dbSpans = (spans: readonly ReadableSpan[]) =>
   spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
 
@@ -171,8 +234,15 @@ describe('pg in a Nest app', needsServices('postgres'), () => {
       SECRET_EMAIL,
       LITERAL_PASSWORD,
     ]);
+    // Prisma's schema engine (migrations) is not fetched offline: the table is made here.
+    await setup.query(
+      'CREATE TABLE members (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text NOT NULL)',
+    );
     await setup.end();
-  }, 60_000);
+    ({ PrismaClient } = (await import(await generatePrismaClient())) as {
+      PrismaClient: typeof PrismaClient;
+    });
+  }, 120_000);
 
   afterAll(async () => {
     await server?.stop();
@@ -268,6 +338,31 @@ describe('pg in a Nest app', needsServices('postgres'), () => {
       );
       expect(queries[1]!.attributes['db.query.text']).toMatch(
         /^SELECT .* FROM "accounts" "Account" WHERE \(\("Account"."email" = \$1\)\) LIMIT \?$/,
+      );
+      expect(everything(spans.getFinishedSpans())).not.toContain(SECRET_EMAIL);
+    });
+
+    it('Prisma 7 with @prisma/adapter-pg: its queries under the request', async () => {
+      const { res, trace, spans } = await get(prismaAppModule(), '/members');
+      expect(res.body).toEqual({ name: 'Carol' });
+      const service = trace.spans.find((s) => s.name === 'MembersService.nameOf')!;
+      expect(service.parentSpanId).toBe(trace.root.spanId);
+      const queries = dbSpans(trace.spans).filter(
+        (s) => s.attributes['db.operation.name'] !== 'connect',
+      );
+      // An upsert and a lookup, schema-qualified and quoted; no transaction around either.
+      expect(queries.map((s) => s.name)).toEqual([
+        'INSERT public.members',
+        'SELECT public.members',
+      ]);
+      expect(queries.every((s) => s.parentSpanId === service.spanId)).toBe(true);
+      expect(queries[1]!.attributes).toMatchObject({
+        'db.collection.name': 'public.members',
+        'db.namespace': server.database,
+        'server.port': server.port,
+      });
+      expect(queries[1]!.attributes['db.query.text']).toMatch(
+        /^SELECT .* FROM "public"."members" WHERE \("public"."members"."email" = \$1 AND \?=\?\) LIMIT \$2 OFFSET \$3$/,
       );
       expect(everything(spans.getFinishedSpans())).not.toContain(SECRET_EMAIL);
     });
