@@ -60,7 +60,8 @@ function queryTextOf(
 /**
  * Opens the CLIENT span of a database call, named and attributed by the OpenTelemetry
  * database conventions: `{summary}` (`SELECT users`), else `{operation} {collection}`, else
- * the system. Undefined when the call is not traced (sampled out, suppressed, disabled).
+ * the system. Undefined when the call is not traced (sampled out, suppressed, disabled):
+ * the caller then does nothing more.
  */
 export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined {
   const facts = call.sql === undefined ? undefined : sqlFacts(call.sql.text, call.sql.dialect);
@@ -94,7 +95,8 @@ export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined 
     },
     active.context,
   );
-  return span === NOOP_SPAN ? undefined : span;
+  // A database span has no header to carry: a dropped one (unsampled) costs nothing more.
+  return span === NOOP_SPAN || !span.isRecording() ? undefined : span;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import pg, { Client, DatabaseError, Pool, Query, type QueryResult } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
+import { createSampler, type Sampler } from '../../../lib/core/samplers.js';
 import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js';
 import { runSuppressed } from '../../../lib/core/trace-context.js';
 import { Tracer } from '../../../lib/core/tracer.js';
@@ -23,13 +24,14 @@ import { needsServices } from '../../fixtures/system-services.js';
 const SECRET_EMAIL = 'alice.secret@example.org';
 const SECRET_PASSWORD = 'hunter2-very-secret';
 
-function app(options: TracingModuleOptions = {}) {
+function app(options: TracingModuleOptions = {}, sampler?: Sampler) {
   const config = resolveTracingConfig({ serviceName: 'unit', ...options }, {});
   const exporter = new InMemorySpanExporter();
   const tracer = new Tracer({
     processor: new SimpleSpanProcessor(exporter),
     resource: { attributes: { 'service.name': 'unit' } },
     enabled: config.enabled,
+    sampler,
   });
   return { tracer, exporter, host: createIntegrationHost(tracer, config) };
 }
@@ -432,6 +434,24 @@ describe('pg integration against PostgreSQL', needsServices('postgres'), () => {
   it('records nothing inside the library’s own work', async () => {
     await runSuppressed(() => client.query('SELECT 1'));
     expect(dbSpans(traced.exporter)).toHaveLength(0);
+  });
+
+  it('an unsampled request: the query goes to pg untouched (no span, no hooks)', async () => {
+    const dropped = app({}, createSampler('always_off'));
+    const r = registry.register(dropped.host);
+    try {
+      await dropped.tracer.startActiveSpan('unsampled', async (span) => {
+        const query = new Query('SELECT 1');
+        const done = new Promise<void>((resolve) => query.on('end', () => resolve()));
+        client.query(query);
+        expect(Object.prototype.hasOwnProperty.call(query, 'handleReadyForQuery')).toBe(false);
+        await done;
+        span.end();
+      });
+    } finally {
+      r.unregister();
+    }
+    expect(dbSpans(dropped.exporter)).toEqual([]);
   });
 
   it('queryText raw keeps the statement, false records none', async () => {
