@@ -60,7 +60,8 @@ function queryTextOf(
 /**
  * Opens the CLIENT span of a database call, named and attributed by the OpenTelemetry
  * database conventions: `{summary}` (`SELECT users`), else `{operation} {collection}`, else
- * the system. Undefined when the call is not traced (sampled out, suppressed, disabled).
+ * the system. Undefined when the call is not traced (sampled out, suppressed, disabled):
+ * the caller then does nothing more.
  */
 export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined {
   const facts = call.sql === undefined ? undefined : sqlFacts(call.sql.text, call.sql.dialect);
@@ -94,18 +95,22 @@ export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined 
     },
     active.context,
   );
-  return span === NOOP_SPAN ? undefined : span;
+  // A database span has no header to carry: a dropped one (unsampled) costs nothing more.
+  return span === NOOP_SPAN || !span.isRecording() ? undefined : span;
 }
 
 /**
  * Ends a database span: on failure `error.type` (the error's code, else its class),
  * `db.response.status_code` when the server gave one, an exception event and the error status.
+ * `statusCode` null says the server gave none (a client-side error such as ECONNREFUSED,
+ * whose code is then only its `error.type`); undefined reads it from the error's `code`.
  */
-export function endDbSpan(span: Span, error?: unknown, statusCode?: string | number): void {
+export function endDbSpan(span: Span, error?: unknown, statusCode?: string | number | null): void {
   try {
     if (error !== undefined) {
-      const code = statusCode ?? codeOf(error);
-      if (code !== undefined) span.setAttribute('db.response.status_code', String(code));
+      const status = statusCode === null ? undefined : (statusCode ?? codeOf(error));
+      if (status !== undefined) span.setAttribute('db.response.status_code', String(status));
+      const code = status ?? codeOf(error);
       span.setAttribute('error.type', code !== undefined ? String(code) : errorClass(error));
       span.addEvent('exception', exceptionAttributes(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });

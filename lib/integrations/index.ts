@@ -3,6 +3,7 @@ import { graphqlIntegration } from './graphql.integration.js';
 import { httpIntegration } from './http.integration.js';
 import type { Integration } from './integration.js';
 import { mongooseIntegration } from './mongoose.integration.js';
+import { pgIntegration } from './pg.integration.js';
 import { IntegrationRegistry } from './registry.js';
 
 /**
@@ -12,6 +13,7 @@ import { IntegrationRegistry } from './registry.js';
 export const INTEGRATIONS: readonly Integration[] = [
   fetchIntegration,
   httpIntegration,
+  pgIntegration,
   graphqlIntegration,
   mongooseIntegration,
 ];

@@ -207,9 +207,10 @@ export interface SqlShape {
 
 /** Reads a (sanitized) statement's operation and tables; never throws. */
 export function sqlShape(text: string): SqlShape {
+  // A name is one or more parts joined by dots, each quoted or not ("public"."users").
   const words =
     text.match(
-      /"[^"]*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*(?:\.(?:"[^"]*"|`[^`]*`|[A-Za-z_][A-Za-z0-9_$]*))*|\(/g,
+      /(?:"[^"]*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*)(?:\.(?:"[^"]*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*))*|\(/g,
     ) ?? [];
   let operation: string | undefined;
   const tables: string[] = [];

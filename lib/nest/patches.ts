@@ -14,6 +14,11 @@ import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js
  * Nest (this file):
  * - `ExceptionsHandler.prototype.next` (deep import of @nestjs/core): patchExceptionsHandler.
  *
+ * Client libraries (lib/integrations/), where the library publishes no diagnostics channel:
+ * - pg `Client.prototype.query` / `connect` and pg-pool `Pool.prototype.connect` on the app's
+ *   own pg (pg.integration.ts): pg has no channel yet. Wrapped while an app wants it, put
+ *   back after; contract tests in test/unit/integrations/pg.spec.ts.
+ *
  * Instances handed over by Nest's `instrument` hook (lib/instrumentation/), replaced on
  * the instance only, never on a prototype:
  * - `ClientProxy#setOnDispatchHook`: the proxy has one dispatch-hook slot; ours takes it

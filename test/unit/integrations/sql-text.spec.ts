@@ -60,6 +60,19 @@ describe('sqlShape', () => {
       'SELECT public.users orders',
     ],
     ['UPDATE "users" SET a = ?', 'UPDATE', ['users'], 'UPDATE users'],
+    // Prisma quotes every part of a schema-qualified name.
+    [
+      'SELECT "public"."members"."id" FROM "public"."members" WHERE "public"."members"."email" = $1',
+      'SELECT',
+      ['public.members'],
+      'SELECT public.members',
+    ],
+    [
+      'INSERT INTO "public"."members" ("email") VALUES ($1)',
+      'INSERT',
+      ['public.members'],
+      'INSERT public.members',
+    ],
     ['INSERT INTO orders (id) VALUES (?)', 'INSERT', ['orders'], 'INSERT orders'],
     ['DELETE FROM only t WHERE x', 'DELETE', ['t'], 'DELETE t'],
     ['CREATE TABLE IF NOT EXISTS items (id int)', 'CREATE', ['items'], 'CREATE items'],
