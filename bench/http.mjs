@@ -166,11 +166,13 @@ async function group(runtime, platform, sinkPort) {
   return apps;
 }
 
+/** Median over rounds of a's CPU per request minus base's in the same round. */
+const diff = (a, base) =>
+  base ? median(a.rounds.map((r, i) => r.cpu - base.rounds[i].cpu)) : undefined;
+
 /** Per variant: medians, and medians of the per-round differences to the base variants. */
 function summarize(apps, counts) {
   const by = Object.fromEntries(apps.map((a) => [a.step.suffix, a]));
-  const diff = (a, base) =>
-    base ? median(a.rounds.map((r, i) => r.cpu - base.rounds[i].cpu)) : undefined;
   const rows = apps.map((a) => ({
     id: a.id,
     variant: a.step.suffix,
