@@ -159,6 +159,9 @@ async function group(runtime, platform, sinkPort) {
     for (const app of apps) {
       app.child.send({ type: 'stop' });
       app.exporterStats = (await app.waitFor('stopped')).stats;
+      // Let it exit by itself (a --cpu-prof profile is written at exit).
+      if (app.child.exitCode === null)
+        await new Promise((resolve) => app.child.once('exit', resolve));
     }
   } finally {
     for (const a of apps) if (a.child.exitCode === null) a.child.kill();
