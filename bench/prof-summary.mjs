@@ -35,10 +35,11 @@ for (const [id, t] of dt) {
 const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled`);
 console.log('\nself time');
-for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(pct(t), k);
+for (const [k, t] of [...self].toSorted((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(pct(t), k);
 console.log('\ntotal time, this package');
 for (const [k, t] of [...incl]
-  .filter(([k]) => k.includes(' dist/'))
-  .sort((a, b) => b[1] - a[1])
+  .filter(([name]) => name.includes(' dist/'))
+  .toSorted((a, b) => b[1] - a[1])
   .slice(0, top))
   console.log(pct(t), k);
