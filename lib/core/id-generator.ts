@@ -20,19 +20,23 @@ let segmentOffset = SEGMENT_SIZE * 2;
 
 function hex(bytes: number): string {
   const chars = bytes * 2;
-  if (segmentOffset + chars > SEGMENT_SIZE * 2) {
-    if (poolOffset + SEGMENT_SIZE > POOL_SIZE) {
-      randomFillSync(pool);
-      poolOffset = 0;
+  for (;;) {
+    if (segmentOffset + chars > SEGMENT_SIZE * 2) {
+      if (poolOffset + SEGMENT_SIZE > POOL_SIZE) {
+        randomFillSync(pool);
+        poolOffset = 0;
+      }
+      segment = pool.toString('hex', poolOffset, poolOffset + SEGMENT_SIZE);
+      poolOffset += SEGMENT_SIZE;
+      segmentOffset = 0;
     }
-    segment = pool.toString('hex', poolOffset, poolOffset + SEGMENT_SIZE);
-    poolOffset += SEGMENT_SIZE;
-    segmentOffset = 0;
+    const id = segment.slice(segmentOffset, segmentOffset + chars);
+    segmentOffset += chars;
+    // All-zero ids are invalid in W3C Trace Context; the odds are 2^-64 but cost nothing to
+    // rule out. A loop, not a retry by recursion: a broken source could fill a whole pool
+    // with zeros (8,192 span ids).
+    if (id !== ZERO_TRACE_ID && id !== ZERO_SPAN_ID) return id;
   }
-  const id = segment.slice(segmentOffset, segmentOffset + chars);
-  segmentOffset += chars;
-  // All-zero ids are invalid in W3C Trace Context; the odds are 2^-64 but cost nothing to rule out.
-  return id === ZERO_TRACE_ID || id === ZERO_SPAN_ID ? hex(bytes) : id;
 }
 
 /** Cryptographically random ids: 16-byte trace ids and 8-byte span ids, never all zero. */
