@@ -89,15 +89,15 @@ function start(file, args, { env: extra = {}, execPath = process.execPath, execA
   });
   const waitFor = (type) =>
     new Promise((resolve, reject) => {
+      const onExit = (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`));
       const onMessage = (m) => {
         if (m.type !== type) return;
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(m);
       };
       child.on('message', onMessage);
-      child.once('exit', (code) =>
-        reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)),
-      );
+      child.once('exit', onExit);
     });
   return { child, waitFor, ask: (type) => (child.send({ type }), waitFor(type)) };
 }
