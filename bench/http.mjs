@@ -1,55 +1,66 @@
-// HTTP throughput of a NestJS 12 app, untraced and traced, each variant in its own
-// process on 127.0.0.1, driven by autocannon in alternated rounds. Prints req/s,
-// latency, app CPU per request, spans received per request and the ratios DESIGN 6 sets
-// targets for. Run with `npm run bench:http` (it builds first).
-import autocannon from 'autocannon';
-import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// HTTP cost of tracing in a NestJS 12 app (bench/README.md, DESIGN 6): for each runtime
+// (the current Node.js and Node 24 from the npm registry, scripts/node-runtime.sh) and each
+// platform (Express, Fastify), the same app runs untraced, untraced with the
+// AsyncLocalStorage promise hooks on (the floor any context-carrying tracer pays on Node 20),
+// traced by this library, and traced by the same design hand-wired on the OpenTelemetry SDK,
+// each in its own process on 127.0.0.1. Every variant gets the same fixed request rate (an
+// open-loop generator, bench/http/load.mjs), in rounds that run every variant once, forward
+// and backward in turn; the figure is the app's CPU per request (process.cpuUsage(): all its
+// threads) and, per round, its difference to the untraced (and ALS-floor) app of that round.
+// Run with `npm run bench:http` (it builds first); BENCH_QUICK=1 for a rough look.
+import { execFileSync, fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { drive } from './http/load.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WARMUP_SECONDS = 3;
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-// BENCH_RATE=N offers every variant the same N req/s instead of saturating it: then the
-// app CPU per request, and its ratio to the untraced app's, is the figure to read.
-const RATE = Number(process.env.BENCH_RATE ?? 0);
+const env = process.env;
+const QUICK = Boolean(env.BENCH_QUICK);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 2 : 4));
+const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
+const RATE = Number(env.BENCH_RATE ?? 1500);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
+const PLATFORMS = (env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const root = here('..');
 
-const VARIANTS = [
-  { id: 'express-untraced', variant: 'untraced', platform: 'express' },
-  { id: 'express-ours', variant: 'ours', platform: 'express' },
-  { id: 'express-otel', variant: 'otel', platform: 'express' },
-  { id: 'fastify-untraced', variant: 'untraced', platform: 'fastify' },
-  { id: 'fastify-ours', variant: 'ours', platform: 'fastify' },
+// Runtimes: BENCH_NODE=/path/to/node runs the apps on that binary only; otherwise
+// BENCH_RUNTIMES (majors, default "<current>,24"), the current one being this process's node
+// and any other fetched once from the registry's node-linux-<arch> package into .cache/.
+function runtimes() {
+  if (env.BENCH_NODE) return [{ label: 'custom', execPath: env.BENCH_NODE }];
+  const current = process.versions.node.split('.')[0];
+  const majors = [...new Set((env.BENCH_RUNTIMES ?? `${current},24`).split(','))];
+  return majors.map((major) => ({
+    label: `n${major}`,
+    execPath:
+      major === current
+        ? process.execPath
+        : execFileSync(`${root}/scripts/node-runtime.sh`, [major], { encoding: 'utf8' }).trim(),
+  }));
+}
+
+// The variants of one platform. The first is the base every difference is taken against.
+const BASE = [
+  { suffix: 'untraced', variant: 'untraced' },
+  { suffix: 'als-floor', variant: 'untraced', env: { BENCH_ALS: '1' } },
+  { suffix: 'ours', variant: 'ours' },
+  { suffix: 'otel', variant: 'otel' },
 ];
-
-// BENCH_BREAKDOWN=1 adds the steps between untraced and traced, to see what each costs:
-// the Node 20 promise hooks any AsyncLocalStorage switches on, a global interceptor that
-// does nothing (Nest's interceptor pipeline alone), this library with every trace
-// dropped by the sampler, with spans recorded but no exporter, and with batches encoded
-// for OTLP but not sent.
-const STEPS = [
-  { suffix: 'als-only', variant: 'untraced', env: { BENCH_ALS: '1' } },
+// BENCH_BREAKDOWN=1 adds the steps between untraced and traced: a global interceptor that
+// does nothing (Nest's interceptor pipeline alone), this library with every trace dropped by
+// the sampler, with spans recorded but no exporter, and with batches encoded, not sent.
+const BREAKDOWN = [
   { suffix: 'noop-interceptor', variant: 'untraced', env: { BENCH_NOOP_INTERCEPTOR: '1' } },
   { suffix: 'ours-unsampled', variant: 'ours', opts: { sampler: 'always_off' } },
   { suffix: 'ours-no-export', variant: 'ours', opts: { exporters: [] } },
   { suffix: 'ours-encode-only', variant: 'ours', env: { BENCH_ENCODE_ONLY: '1' } },
 ];
-if (process.env.BENCH_BREAKDOWN) {
-  for (const platform of ['express', 'fastify']) {
-    for (const step of STEPS)
-      VARIANTS.push({ id: `${platform}-${step.suffix}`, platform, ...step });
-  }
-}
-
-// BENCH_TAIL=1 prices tail sampling instead (bench/README.md): per platform, untraced, this
-// library at default settings (every trace exported), the head sampler alone at 1%, and the
-// tail sampler on with the same 1% head ratio (every request here fast and successful, so the
-// tail keeps about 1% too, after holding every span until its request ends).
+// BENCH_TAIL=1 prices tail sampling instead: untraced, the default (every trace exported), the
+// head sampler alone at 1%, and the tail sampler on with the same 1% head ratio.
 const HEAD_1PCT = { sampler: { type: 'traceidratio', ratio: 0.01 } };
-const TAIL_STEPS = [
+const TAIL = [
   { suffix: 'untraced', variant: 'untraced' },
   { suffix: 'ours', variant: 'ours' },
   { suffix: 'ours-head-1pct', variant: 'ours', opts: HEAD_1PCT },
@@ -59,191 +70,213 @@ const TAIL_STEPS = [
     opts: { ...HEAD_1PCT, sampling: { tail: { thresholdMs: 1000 } } },
   },
 ];
-if (process.env.BENCH_TAIL) {
-  VARIANTS.splice(0);
-  for (const platform of ['express', 'fastify']) {
-    for (const step of TAIL_STEPS)
-      VARIANTS.push({ id: `${platform}-${step.suffix}`, platform, ...step });
-  }
+let STEPS = env.BENCH_TAIL ? TAIL : env.BENCH_BREAKDOWN ? [...BASE, ...BREAKDOWN] : BASE;
+// BENCH_VARIANTS=untraced,ours keeps only those (the untraced base always stays).
+if (env.BENCH_VARIANTS) {
+  const keep = new Set(['untraced', ...env.BENCH_VARIANTS.split(',')]);
+  STEPS = STEPS.filter((s) => keep.has(s.suffix));
 }
+// BENCH_PROF=ours,otel writes a V8 CPU profile of those variants' apps (measured rounds and
+// warm-up) to bench/results/prof/.
+const PROF = new Set((env.BENCH_PROF ?? '').split(',').filter(Boolean));
 
-// BENCH_NODE=/path/to/node runs the app variants on another Node.js (the sink and the
-// load generator stay on this one), to compare runtimes: bench/README.md.
-function start(file, args, env = {}, execPath = process.execPath) {
+function start(file, args, { env: extra = {}, execPath = process.execPath, execArgv = [] } = {}) {
   const child = fork(here(file), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
+    env: { ...env, ...extra },
     execPath,
+    execArgv,
   });
   const waitFor = (type) =>
     new Promise((resolve, reject) => {
+      const onExit = (code) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`));
       const onMessage = (m) => {
         if (m.type !== type) return;
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(m);
       };
       child.on('message', onMessage);
-      child.once('exit', (code) =>
-        reject(new Error(`${file} ${args.join(' ')} exited with ${code}`)),
-      );
+      child.once('exit', onExit);
     });
   return { child, waitFor, ask: (type) => (child.send({ type }), waitFor(type)) };
 }
 
-function run(url, seconds) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections: CONNECTIONS,
-        duration: seconds,
-        ...(RATE > 0 ? { overallRate: RATE } : {}),
-        requests: [{ method: 'GET', path: '/users/42' }],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
-  });
+const load = (url, seconds) =>
+  drive(url, { rate: RATE, seconds, connections: CONNECTIONS, path: '/users/42' });
+const cpuMicros = (u) => u.user + u.system;
+const median = (xs) => {
+  const s = xs.toSorted((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const version = (pkg) =>
+  JSON.parse(readFileSync(`${root}/node_modules/${pkg}/package.json`, 'utf8')).version;
+
+/** Runs every variant of one platform on one runtime; returns their rounds. */
+async function group(runtime, platform, sinkPort) {
+  const apps = [];
+  try {
+    for (const step of STEPS) {
+      const id = `${runtime.label}-${platform}-${step.suffix}`;
+      const opts = { ...JSON.parse(env.BENCH_OPTS ?? '{}'), ...step.opts };
+      const execArgv = PROF.has(step.suffix)
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${here('./results/prof')}`,
+            `--cpu-prof-name=${id}.cpuprofile`,
+          ]
+        : [];
+      const app = start(
+        './http/app.mjs',
+        [step.variant, platform, `http://127.0.0.1:${sinkPort}/${id}/v1/traces`],
+        {
+          env: { ...step.env, BENCH_OPTS: JSON.stringify(opts) },
+          execPath: runtime.execPath,
+          execArgv,
+        },
+      );
+      const { port, node } = await app.waitFor('ready');
+      runtime.node = node;
+      apps.push({ ...app, id, step, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 });
+    }
+    for (const app of apps) app.requests += (await load(app.url, WARMUP_SECONDS)).requests;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? apps : apps.toReversed();
+      for (const app of order) {
+        const before = cpuMicros((await app.ask('cpu')).usage);
+        const r = await load(app.url, SECONDS);
+        const after = cpuMicros((await app.ask('cpu')).usage);
+        if (r.non2xx > 0 || r.errors > 0)
+          throw new Error(`${app.id}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        app.requests += r.requests;
+        app.rounds.push({ cpu: (after - before) / r.requests, p50: r.p50, p99: r.p99 });
+      }
+      process.stderr.write(
+        `${runtime.label} ${platform} round ${round + 1}/${ROUNDS}: ${apps.map((a) => `${a.step.suffix} ${a.rounds.at(-1).cpu.toFixed(1)}`).join(', ')} us/req\n`,
+      );
+    }
+    // Stopping flushes the exporters and reports their counters (dropped, failed).
+    for (const app of apps) {
+      app.child.send({ type: 'stop' });
+      app.exporterStats = (await app.waitFor('stopped')).stats;
+      // Let it exit by itself (a --cpu-prof profile is written at exit).
+      if (app.child.exitCode === null)
+        await new Promise((resolve) => app.child.once('exit', resolve));
+    }
+  } finally {
+    for (const a of apps) if (a.child.exitCode === null) a.child.kill();
+  }
+  return apps;
 }
 
-const cpuMicros = (u) => u.user + u.system;
-const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median over rounds of a's CPU per request minus base's in the same round. */
+const diff = (a, base) =>
+  base ? median(a.rounds.map((r, i) => r.cpu - base.rounds[i].cpu)) : undefined;
+
+/** Per variant: medians, and medians of the per-round differences to the base variants. */
+function summarize(apps, counts) {
+  const by = Object.fromEntries(apps.map((a) => [a.step.suffix, a]));
+  const rows = apps.map((a) => ({
+    id: a.id,
+    variant: a.step.suffix,
+    cpu: median(a.rounds.map((r) => r.cpu)),
+    overUntraced: diff(a, by.untraced),
+    overFloor: a.step.variant === 'untraced' ? undefined : diff(a, by['als-floor']),
+    p50: median(a.rounds.map((r) => r.p50)),
+    p99: median(a.rounds.map((r) => r.p99)),
+    requests: a.requests,
+    spansPerRequest: (counts[a.id] ?? 0) / a.requests,
+    dropped: a.exporterStats?.reduce((n, e) => n + e.dropped + e.failed, 0),
+    rounds: a.rounds,
+  }));
+  const otel = rows.find((r) => r.variant === 'otel');
+  const untraced = rows.find((r) => r.variant === 'untraced');
+  for (const r of rows) {
+    r.p99OverUntraced = r.p99 / untraced.p99;
+    if (otel && r.variant.startsWith('ours')) r.ofOtel = r.overUntraced / otel.overUntraced;
+  }
+  return rows;
+}
+
+const fmt = (x, digits = 1, sign = false) =>
+  x === undefined || Number.isNaN(x) ? '' : `${sign && x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+const machine = {
+  cpu: cpus()[0].model,
+  cores: cpus().length,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  kernel: release(),
+  loadavgStart: loadavg().map((x) => Number(x.toFixed(2))),
+};
+const versions = {
+  driver: process.version,
+  nest: version('@nestjs/core'),
+  express: version('express'),
+  fastify: version('fastify'),
+  otelSdk: version('@opentelemetry/sdk-trace-base'),
+  otelExporter: version('@opentelemetry/exporter-trace-otlp-proto'),
+};
 
 const sink = start('./http/sink.mjs', []);
 const { port: sinkPort } = await sink.waitFor('ready');
-const apps = {};
-let appNode = process.version;
+const startedAt = Date.now();
+const groups = [];
+let counts;
 try {
-  for (const v of VARIANTS) {
-    const opts = { ...JSON.parse(process.env.BENCH_OPTS ?? '{}'), ...v.opts };
-    const app = start(
-      './http/app.mjs',
-      [v.variant, v.platform, `http://127.0.0.1:${sinkPort}/${v.id}/v1/traces`],
-      { ...v.env, BENCH_OPTS: JSON.stringify(opts) },
-      process.env.BENCH_NODE || process.execPath,
-    );
-    const { port, node } = await app.waitFor('ready');
-    appNode = node;
-    apps[v.id] = { ...app, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 };
+  for (const runtime of runtimes()) {
+    for (const platform of PLATFORMS)
+      groups.push({ runtime, platform, apps: await group(runtime, platform, sinkPort) });
   }
-  console.log(`Warming up ${VARIANTS.length} variants for ${WARMUP_SECONDS} s each...`);
-  for (const v of VARIANTS) {
-    const r = await run(apps[v.id].url, WARMUP_SECONDS);
-    apps[v.id].requests += r.requests.total;
-  }
-  for (let round = 1; round <= ROUNDS; round++) {
-    // Rotate the order so no variant always runs right after the same neighbour.
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
-    for (const v of order) {
-      const app = apps[v.id];
-      const before = (await app.ask('cpu')).usage;
-      const r = await run(app.url, SECONDS);
-      const after = (await app.ask('cpu')).usage;
-      if (r.non2xx > 0 || r.errors > 0)
-        throw new Error(`${v.id}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-      app.requests += r.requests.total;
-      app.rounds.push({
-        rps: r.requests.average,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        cpuUsPerRequest: (cpuMicros(after) - cpuMicros(before)) / r.requests.total,
-      });
-      console.log(`round ${round} ${v.id.padEnd(17)} ${Math.round(r.requests.average)} req/s`);
-    }
-  }
-  // Let batch processors flush (default delay 5 s), then stop apps (which flushes the rest).
-  for (const v of VARIANTS) {
-    apps[v.id].child.send({ type: 'stop' });
-    apps[v.id].exporterStats = (await apps[v.id].waitFor('stopped')).stats;
-  }
-  const { counts } = await sink.ask('counts');
-
-  const rows = VARIANTS.map((v) => {
-    const a = apps[v.id];
-    return {
-      id: v.id,
-      rps: median(a.rounds.map((x) => x.rps)),
-      p50: median(a.rounds.map((x) => x.p50)),
-      p99: median(a.rounds.map((x) => x.p99)),
-      cpuUsPerRequest: median(a.rounds.map((x) => x.cpuUsPerRequest)),
-      requests: a.requests,
-      spansPerRequest: (counts[v.id] ?? 0) / a.requests,
-      // Summed over the variant's exporters: spans the queue dropped or the export gave up on.
-      dropped: a.exporterStats?.reduce((n, e) => n + e.dropped + e.failed, 0),
-    };
-  });
-  const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
-  // At a fixed rate every variant serves the same req/s: compare CPU per request instead.
-  const ratio = (a, b) =>
-    RATE > 0 ? byId[b].cpuUsPerRequest / byId[a].cpuUsPerRequest : byId[a].rps / byId[b].rps;
-  console.log(
-    `\nApps on Node ${appNode}, ${cpus()[0].model} x${cpus().length}; ${CONNECTIONS} connections${RATE > 0 ? ` at ${RATE} req/s` : ''}, ${ROUNDS} rounds of ${SECONDS} s (median)`,
-  );
-  console.log(
-    'variant                     req/s  /untraced  p50 ms  p99 ms  app CPU us/req  CPU untraced/this  spans/req',
-  );
-  for (const r of rows) {
-    const base = byId[`${r.id.split('-')[0]}-untraced`];
-    console.log(
-      `${r.id.padEnd(26)} ${String(Math.round(r.rps)).padStart(6)} ${(r.rps / base.rps).toFixed(2).padStart(10)} ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${r.cpuUsPerRequest.toFixed(1).padStart(15)} ${(base.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(2).padStart(18)} ${r.spansPerRequest.toFixed(3).padStart(10)}`,
-    );
-  }
-  let ratios = {};
-  if (process.env.BENCH_TAIL) {
-    // CPU per request of each tail variant over the default (every trace exported) one.
-    for (const platform of ['express', 'fastify']) {
-      const base = byId[`${platform}-ours`].cpuUsPerRequest;
-      const untraced = byId[`${platform}-untraced`].cpuUsPerRequest;
-      for (const suffix of ['ours', 'ours-head-1pct', 'ours-tail-1pct']) {
-        const r = byId[`${platform}-${suffix}`];
-        ratios[`${platform}-${suffix}`] = {
-          cpuUsOverUntraced: r.cpuUsPerRequest - untraced,
-          cpuOverDefault: r.cpuUsPerRequest / base,
-          spansPerRequest: r.spansPerRequest,
-        };
-        console.log(
-          `${`${platform}-${suffix}`.padEnd(26)} +${(r.cpuUsPerRequest - untraced).toFixed(1)} us CPU/req over untraced, ${(r.cpuUsPerRequest / base).toFixed(2)} of the default's CPU, ${r.spansPerRequest.toFixed(3)} spans/req exported, dropped ${r.dropped}`,
-        );
-      }
-    }
-  } else {
-    ratios = {
-      expressOursOverUntraced: ratio('express-ours', 'express-untraced'),
-      expressOtelOverUntraced: ratio('express-otel', 'express-untraced'),
-      expressOursOverOtel: ratio('express-ours', 'express-otel'),
-      fastifyOursOverUntraced: ratio('fastify-ours', 'fastify-untraced'),
-    };
-    console.log(
-      `\ntraced/untraced${RATE > 0 ? ' (by CPU per request)' : ''}  express ${ratios.expressOursOverUntraced.toFixed(2)} (target 0.90), fastify ${ratios.fastifyOursOverUntraced.toFixed(2)} (target 0.70)`,
-    );
-    console.log(
-      `OpenTelemetry SDK/untraced  express ${ratios.expressOtelOverUntraced.toFixed(2)}; ours/OpenTelemetry ${ratios.expressOursOverOtel.toFixed(2)}`,
-    );
-    console.log(
-      `spans received per request: ours ${byId['express-ours'].spansPerRequest.toFixed(3)} / ${byId['fastify-ours'].spansPerRequest.toFixed(3)} (2 expected: server + service), OpenTelemetry ${byId['express-otel'].spansPerRequest.toFixed(3)}`,
-    );
-    console.log(
-      `spans dropped or given up by our exporter: express ${byId['express-ours'].dropped}, fastify ${byId['fastify-ours'].dropped}`,
-    );
-  }
-  mkdirSync(here('./results'), { recursive: true });
-  writeFileSync(
-    here('./results/http.json'),
-    JSON.stringify(
-      {
-        node: appNode,
-        cpu: cpus()[0].model,
-        connections: CONNECTIONS,
-        rate: RATE,
-        rounds: ROUNDS,
-        seconds: SECONDS,
-        rows,
-        ratios,
-      },
-      null,
-      2,
-    ),
-  );
+  ({ counts } = await sink.ask('counts'));
 } finally {
-  for (const a of Object.values(apps)) if (a.child.exitCode === null) a.child.kill();
   sink.child.kill();
 }
+machine.loadavgEnd = loadavg().map((x) => Number(x.toFixed(2)));
+
+const lines = [
+  `Apps on ${[...new Set(groups.map((g) => `Node ${g.runtime.node}`))].join(' and ')}; ${machine.cpu} x${machine.cores}, load average ${machine.loadavgStart[0]} -> ${machine.loadavgEnd[0]}`,
+  `NestJS ${versions.nest}, Express ${versions.express}, Fastify ${versions.fastify}, OpenTelemetry SDK ${versions.otelSdk}; ${RATE} req/s over ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (${Math.round((Date.now() - startedAt) / 1000)} s in all)`,
+  '',
+  "| Node | platform | variant | CPU µs/req | added over untraced | added over ALS floor | of OTel's added | p99 ms | p99 / untraced | spans/req | dropped |",
+  '| ---- | -------- | ------- | ---------: | ------------------: | -------------------: | --------------: | -----: | -------------: | --------: | ------: |',
+];
+const summary = [];
+const verdicts = [];
+for (const g of groups) {
+  const rows = summarize(g.apps, counts);
+  summary.push({ node: g.runtime.node, platform: g.platform, rows });
+  for (const r of rows) {
+    lines.push(
+      `| ${g.runtime.node.split('.')[0]} | ${g.platform} | ${r.variant} | ${fmt(r.cpu)} | ${r.variant === 'untraced' ? '' : fmt(r.overUntraced, 1, true)} | ${fmt(r.overFloor, 1, true)} | ${fmt(r.ofOtel, 2)} | ${fmt(r.p99, 2)} | ${r.variant === 'untraced' ? '' : fmt(r.p99OverUntraced, 2)} | ${fmt(r.spansPerRequest, 3)} | ${r.dropped ?? ''} |`,
+    );
+  }
+  const ours = rows.find((r) => r.variant === 'ours');
+  if (ours) {
+    // DESIGN 6: Node 24 against untraced; Node 20 (promise hooks) against the ALS floor.
+    const hooks = Number(g.runtime.node.slice(1).split('.')[0]) < 24;
+    const added = hooks ? ours.overFloor : ours.overUntraced;
+    verdicts.push(
+      `${g.runtime.node} ${g.platform}: ours adds ${fmt(added)} µs over ${hooks ? 'the ALS floor' : 'untraced'} (target ≤ 5), ${fmt(ours.ofOtel, 2)} of OTel's added CPU (target ≤ 0.25), p99 x${fmt(ours.p99OverUntraced, 2)} of untraced (target ≤ 1.10), ${fmt(ours.spansPerRequest, 3)} spans/req received, ${ours.dropped} dropped`,
+    );
+  }
+}
+const text = [...lines, '', ...verdicts].join('\n');
+console.log(`\n${text}`);
+mkdirSync(here('./results'), { recursive: true });
+writeFileSync(here('./results/http.md'), `${text}\n`);
+writeFileSync(
+  here('./results/http.json'),
+  JSON.stringify(
+    {
+      machine,
+      versions,
+      rate: RATE,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      groups: summary,
+    },
+    null,
+    2,
+  ),
+);

@@ -385,13 +385,13 @@ for (const [group, c] of exportChecks) {
   );
 }
 out.push('');
-out.push(`Done in ${elapsedS.toFixed(0)} s. JSON: bench/results/latest.json`);
+const resultFile = `node${process.versions.node.split('.')[0]}.json`;
+out.push(`Done in ${elapsedS.toFixed(0)} s. JSON: bench/results/${resultFile} (and latest.json)`);
 console.log(out.join('\n'));
 
 const resultsDir = join(here, 'results');
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(
-  join(resultsDir, 'latest.json'),
+const resultJson =
   JSON.stringify(
     {
       meta,
@@ -410,5 +410,5 @@ writeFileSync(
     },
     null,
     2,
-  ) + '\n',
-);
+  ) + '\n';
+for (const file of ['latest.json', resultFile]) writeFileSync(join(resultsDir, file), resultJson);

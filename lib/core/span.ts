@@ -140,6 +140,35 @@ export class RecordingSpan implements Span, ReadableSpan {
     return this;
   }
 
+  /**
+   * Takes an object of attributes the caller built for this span (string, number or boolean
+   * values, no `__proto__` key) as the span's attributes: one check per value instead of
+   * `setAttribute`'s per-key work, for hot paths such as the server span of every request.
+   * Falls back to `setAttributes` when the span already has attributes or a value needs the
+   * limits applied. The object is the span's from then on: the caller must not reuse it.
+   */
+  adoptAttributes(attributes: Attributes): this {
+    if (this.ended) return this;
+    const limits = this.owner.limits;
+    if (this.attributeCount !== 0) return this.setAttributes(attributes);
+    let count = 0;
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (
+        typeof value === 'string'
+          ? value.length > limits.attributeValueLengthLimit
+          : typeof value !== 'number' && typeof value !== 'boolean'
+      ) {
+        return this.setAttributes(attributes);
+      }
+      count++;
+    }
+    if (count > limits.attributeCountLimit) return this.setAttributes(attributes);
+    this.attributes = attributes;
+    this.attributeCount = count;
+    return this;
+  }
+
   addEvent(name: string, attributes?: AttributesInput, time?: TimeInput): this {
     if (this.ended) return this;
     const limits = this.owner.limits;

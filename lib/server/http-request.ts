@@ -5,7 +5,8 @@ import { httpMethodOf } from '../core/http-method.js';
 import type { PropagationState } from '../core/propagation/text-map-propagator.js';
 import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
-import { SpanKind, SpanStatusCode, type Span } from '../core/types.js';
+import { RecordingSpan } from '../core/span.js';
+import { SpanKind, SpanStatusCode, type Attributes, type Span } from '../core/types.js';
 import { REQUEST_STATE } from '../tracing.internal-constants.js';
 import { instrumentServerResponse, type ResponseStreamSlot } from './stream-accounting.js';
 import type { ResolvedTracingConfig } from '../config/tracing-config.js';
@@ -15,6 +16,8 @@ export interface HttpRequestState extends ResponseStreamSlot {
   readonly context: TraceContext;
   /** The server span; undefined for ignored routes. */
   readonly span: Span | undefined;
+  /** The request's method as the span names it (`_OTHER` for methods outside HTTP's list). */
+  readonly method: string;
   /** Route template once known (`/users/:id`). */
   route: string | undefined;
   /** Set when the interceptor recorded what the handler threw, so the response does not overwrite it. */
@@ -136,14 +139,20 @@ export function beginHttpRequest(
       // Never a parent from whatever context is active when the request arrives.
       ROOT_CONTEXT,
     );
-    if (span.isRecording()) setRequestAttributes(span, req, method, rawMethod, path);
   }
   const correlationId = resolveCorrelationId(headers, config, span, tracer);
   const context = tracer.createContext(span, correlationId, extracted.baggage ?? new Baggage());
-  if (span?.isRecording()) span.setAttribute(CORRELATION_ID_ATTRIBUTE, correlationId);
+  const recording = span?.isRecording() === true;
+  if (recording) {
+    const attributes = requestAttributes(req, method, rawMethod, path, correlationId);
+    // One object built here instead of a setAttribute call per attribute (bench/README.md).
+    if (span instanceof RecordingSpan) span.adoptAttributes(attributes);
+    else span!.setAttributes(attributes);
+  }
   const state: HttpRequestState = {
     context,
     span,
+    method,
     route: undefined,
     errorRecorded: false,
     echoHeader: config.correlationResponseHeader,
@@ -151,55 +160,62 @@ export function beginHttpRequest(
   };
   if (echo) echoCorrelationId(state, res);
   r[REQUEST_STATE] = state;
-  if (span?.isRecording()) {
+  if (recording) {
     // Node's responses are counted by the process-wide accounting (installed by
     // TracingModule); others (HTTP/2 compatibility responses) by a per-response wrapper.
-    if (!(res instanceof ServerResponse)) instrumentServerResponse(res, span);
-    // 'close' comes once per response: `on` spares the once-wrapper and its removal.
-    res.on('close', () => endHttpSpan(span, state, r, res, method));
+    if (!(res instanceof ServerResponse)) instrumentServerResponse(res, span!);
+    // One listener function for every response (it finds the request through `res.req`),
+    // not a closure per request; 'close' comes once per response: `on` spares the
+    // once-wrapper and its removal.
+    if ((res as { req?: unknown }).req === req) res.on('close', onResponseClose);
+    else res.on('close', () => endHttpSpan(state, r, res));
   }
   return state;
 }
 
-function setRequestAttributes(
-  span: Span,
+function onResponseClose(this: ServerResponse): void {
+  const req = this.req as RequestWithState;
+  const state = req[REQUEST_STATE];
+  if (state !== undefined) endHttpSpan(state, req, this);
+}
+
+/** The server span's request attributes (OpenTelemetry HTTP semantic conventions). */
+function requestAttributes(
   req: IncomingMessage,
   method: string,
   rawMethod: string,
   path: string,
-): void {
-  span.setAttribute('http.request.method', method);
-  if (method === '_OTHER') span.setAttribute('http.request.method_original', rawMethod);
-  span.setAttribute('url.path', path);
-  span.setAttribute(
-    'url.scheme',
-    (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http',
-  );
+  correlationId: string,
+): Attributes {
+  const attributes: Attributes = { 'http.request.method': method };
+  if (method === '_OTHER') attributes['http.request.method_original'] = rawMethod;
+  attributes['url.path'] = path;
+  attributes['url.scheme'] = (req.socket as { encrypted?: boolean } | undefined)?.encrypted
+    ? 'https'
+    : 'http';
   const host = req.headers.host;
   if (host) {
     const colon = host.lastIndexOf(':');
     if (colon > 0 && !host.endsWith(']')) {
-      span.setAttribute('server.address', host.slice(0, colon));
+      attributes['server.address'] = host.slice(0, colon);
       const port = Number(host.slice(colon + 1));
-      if (Number.isInteger(port)) span.setAttribute('server.port', port);
+      if (Number.isInteger(port)) attributes['server.port'] = port;
     } else {
-      span.setAttribute('server.address', host);
+      attributes['server.address'] = host;
     }
   }
   const client = req.socket?.remoteAddress;
-  if (client) span.setAttribute('client.address', client);
+  if (client) attributes['client.address'] = client;
   const ua = req.headers['user-agent'];
-  if (ua) span.setAttribute('user_agent.original', ua);
-  span.setAttribute('network.protocol.version', req.httpVersion);
+  if (ua) attributes['user_agent.original'] = ua;
+  attributes['network.protocol.version'] = req.httpVersion;
+  attributes[CORRELATION_ID_ATTRIBUTE] = correlationId;
+  return attributes;
 }
 
-function endHttpSpan(
-  span: Span,
-  state: HttpRequestState,
-  req: RequestWithState,
-  res: ServerResponse,
-  method: string,
-): void {
+function endHttpSpan(state: HttpRequestState, req: RequestWithState, res: ServerResponse): void {
+  const span = state.span!;
+  const method = state.method;
   const route = state.route ?? routeTemplateOf(req);
   if (route !== undefined) {
     span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -24,6 +24,11 @@ export interface HttpSendResult extends ExportResult {
   statusCode?: number;
   /** The response body (capped), for partial-success handling. */
   body?: Buffer;
+  /**
+   * Whether the whole request body had been handed to the OS when the response ended: only
+   * then may the caller reuse the memory of the body it passed.
+   */
+  bodyWritten?: boolean;
 }
 
 /** Statuses worth retrying, per the OTLP/HTTP specification. */
@@ -85,10 +90,13 @@ export class HttpSender {
         resolve(result);
       };
       const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      let req;
+      let req: ClientRequest;
       try {
         req = send(this.url, { method: this.method, headers, timeout: this.timeoutMs }, (res) =>
-          readResponse(res, this.retryableStatus, finish),
+          readResponse(res, this.retryableStatus, (result) => {
+            result.bodyWritten = req.writableFinished;
+            finish(result);
+          }),
         );
       } catch (error) {
         // An invalid header value, say: a configuration fault, not worth retrying.

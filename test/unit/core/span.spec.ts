@@ -542,3 +542,46 @@ describe('RecordingSpan identity', () => {
     expect(span.spanId).not.toBe('00f067aa0ba902b7');
   });
 });
+
+describe('adoptAttributes: a built object taken as the attributes, limits still kept', () => {
+  it('takes the object as the span attributes and counts them toward the limit', () => {
+    const { tracer } = setup({ attributeCountLimit: 3 });
+    const span = readable(tracer.startSpan('s'));
+    const built = { 'url.path': '/a', 'server.port': 80, ok: true };
+    span.adoptAttributes(built);
+    expect(span.attributes).toBe(built);
+    span.setAttribute('one.more', 'x');
+    expect(span.attributes).toEqual({ 'url.path': '/a', 'server.port': 80, ok: true });
+    expect(span.droppedAttributesCount).toBe(1);
+    span.setAttribute('url.path', '/b');
+    expect(span.attributes['url.path']).toBe('/b');
+  });
+
+  it('applies the limits when a value needs them or the span already has attributes', () => {
+    const { tracer } = setup({ attributeValueLengthLimit: 3, attributeCountLimit: 2 });
+    const long = readable(tracer.startSpan('s'));
+    long.adoptAttributes({ a: 'abcdef', b: 1, c: 2 });
+    expect(long.attributes).toEqual({ a: 'abc', b: 1 });
+    expect(long.droppedAttributesCount).toBe(1);
+
+    const arrays = readable(tracer.startSpan('s'));
+    arrays.adoptAttributes({ list: ['abcdef', 'x'] });
+    expect(arrays.attributes).toEqual({ list: ['abc', 'x'] });
+
+    const merged = readable(tracer.startSpan('s'));
+    merged.setAttribute('first', 1);
+    const built = { second: 2, third: 3 };
+    merged.adoptAttributes(built);
+    expect(merged.attributes).not.toBe(built);
+    expect(merged.attributes).toEqual({ first: 1, second: 2 });
+    expect(merged.droppedAttributesCount).toBe(1);
+  });
+
+  it('does nothing once the span ended', () => {
+    const { tracer } = setup();
+    const span = readable(tracer.startSpan('s'));
+    span.end();
+    span.adoptAttributes({ late: 1 });
+    expect(span.attributes).toEqual({});
+  });
+});

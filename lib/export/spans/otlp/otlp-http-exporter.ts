@@ -16,7 +16,7 @@ import {
   type OtlpHttpExporterOptions,
   type OtlpHttpProtocol,
 } from './otlp-http-options.js';
-import { encodeOtlpProtobuf } from './otlp-protobuf-encoder.js';
+import { encodeOtlpProtobufInto, MAX_RETAINED_CAPACITY } from './otlp-protobuf-encoder.js';
 import { readOtlpPartialSuccess, type OtlpPartialSuccess } from './otlp-partial-success.js';
 
 /** `ExportResult` plus the HTTP status, when a response arrived. */
@@ -25,6 +25,8 @@ export interface OtlpExportResult extends ExportResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Encoding buffers kept for the next batches (one per export in flight, up to this many). */
+const MAX_SPARE_BUFFERS = 2;
 const CONTENT_TYPES: Readonly<Record<OtlpHttpProtocol, string>> = {
   'http/json': 'application/json',
   'http/protobuf': 'application/x-protobuf',
@@ -49,6 +51,8 @@ export class OtlpHttpExporter implements SpanExporter {
   private readonly target: string;
   private readonly onPartialSuccess: ((partialSuccess: OtlpPartialSuccess) => void) | undefined;
   private readonly requests = new InFlightRequests('OtlpHttpExporter');
+  /** Protobuf encoding buffers whose requests were sent and answered, for the next batches. */
+  private readonly spareBuffers: Buffer[] = [];
   private partialSuccess: OtlpPartialSuccess | undefined;
 
   constructor(options: OtlpHttpExporterOptions = {}) {
@@ -112,8 +116,10 @@ export class OtlpHttpExporter implements SpanExporter {
   /** Never rejects: every failure is a result. */
   private async send(spans: readonly ReadableSpan[]): Promise<OtlpExportResult> {
     let body: string | Uint8Array;
+    let buffer: Buffer | undefined;
     try {
-      body = this.protocol === 'http/json' ? encodeOtlpJson(spans) : encodeOtlpProtobuf(spans);
+      if (this.protocol === 'http/json') body = encodeOtlpJson(spans);
+      else ({ bytes: body, buffer } = encodeOtlpProtobufInto(spans, this.spareBuffers.pop()));
     } catch (error) {
       return {
         code: ExportResultCode.FAILED,
@@ -128,6 +134,15 @@ export class OtlpHttpExporter implements SpanExporter {
     }
     const result = await this.sender.send(body, this.contentType);
     if (result.code === ExportResultCode.SUCCESS) {
+      // Answered, and the body was written in full: its buffer can take the next batch.
+      if (
+        buffer !== undefined &&
+        result.bodyWritten === true &&
+        buffer.length <= MAX_RETAINED_CAPACITY &&
+        this.spareBuffers.length < MAX_SPARE_BUFFERS
+      ) {
+        this.spareBuffers.push(buffer);
+      }
       const partial =
         result.body !== undefined && result.body.length > 0
           ? this.readPartialSuccess(result.body)

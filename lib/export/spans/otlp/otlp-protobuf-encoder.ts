@@ -70,7 +70,7 @@ const TWO_32 = 4294967296;
 const SHORT_STRING = 128;
 const INITIAL_CAPACITY = 64 * 1024;
 /** A buffer grown past this by one big batch is not kept for the next one. */
-const MAX_RETAINED_CAPACITY = 4 * 1024 * 1024;
+export const MAX_RETAINED_CAPACITY = 4 * 1024 * 1024;
 
 /** Hex digit values; anything else reads as 0 (ids are validated where they are made). */
 const HEX_VALUES = new Uint8Array(128);
@@ -96,9 +96,9 @@ class ProtoWriter {
 
   /** A copy of what was written: the scratch buffer is reused by the next call. */
   finish(): Uint8Array {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    return out;
+    // TypedArray#slice: a third to a quarter of the CPU of allocUnsafe + Buffer#copy for a
+    // batch-sized body (Node 20 and 24), whose copy goes through Buffer's JS checks.
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos).slice();
   }
 
   ensure(bytes: number): void {
@@ -276,21 +276,55 @@ const writer = new ProtoWriter();
 export function encodeOtlpProtobuf(spans: readonly ReadableSpan[]): Uint8Array {
   writer.reset();
   try {
-    for (const group of groupSpans(spans)) {
-      const resourceSpans = writer.beginMessage(REQUEST_RESOURCE_SPANS, 3);
-      writeResource(group.resource);
-      for (const scopeGroup of group.scopes) {
-        const scopeSpans = writer.beginMessage(RESOURCE_SPANS_SCOPE_SPANS, 3);
-        writeScope(scopeGroup.scope);
-        for (const span of scopeGroup.spans) writeSpan(span);
-        writer.endMessage(scopeSpans, 3);
-      }
-      writer.endMessage(resourceSpans, 3);
-    }
+    writeRequest(spans);
     return writer.finish();
   } finally {
     // A throw halfway (a hostile getter) must not leave a half-written request behind.
     writer.pos = 0;
+  }
+}
+
+/** What `encodeOtlpProtobufInto` wrote, and the buffer it wrote into. */
+export interface EncodedInto {
+  /** The request: a view of `buffer`. */
+  readonly bytes: Uint8Array;
+  /** `scratch`, or the larger buffer it grew into: the caller's, to pass again once `bytes` is sent. */
+  readonly buffer: Buffer;
+}
+
+/**
+ * Encodes like `encodeOtlpProtobuf` into a buffer the caller keeps and passes again for the
+ * next batch (`scratch`; a new one when undefined): no copy of the request, and no fresh
+ * memory per batch. A batch-sized buffer allocated per export cost 30-500 µs (page faults of
+ * new memory) against 2-3 µs for one reused (bench/README.md).
+ */
+export function encodeOtlpProtobufInto(
+  spans: readonly ReadableSpan[],
+  scratch: Buffer | undefined,
+): EncodedInto {
+  const own = writer.buf;
+  writer.buf = scratch ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+  writer.pos = 0;
+  try {
+    writeRequest(spans);
+    return { bytes: writer.buf.subarray(0, writer.pos), buffer: writer.buf };
+  } finally {
+    writer.buf = own;
+    writer.pos = 0;
+  }
+}
+
+function writeRequest(spans: readonly ReadableSpan[]): void {
+  for (const group of groupSpans(spans)) {
+    const resourceSpans = writer.beginMessage(REQUEST_RESOURCE_SPANS, 3);
+    writeResource(group.resource);
+    for (const scopeGroup of group.scopes) {
+      const scopeSpans = writer.beginMessage(RESOURCE_SPANS_SCOPE_SPANS, 3);
+      writeScope(scopeGroup.scope);
+      for (const span of scopeGroup.spans) writeSpan(span);
+      writer.endMessage(scopeSpans, 3);
+    }
+    writer.endMessage(resourceSpans, 3);
   }
 }
 

@@ -10,7 +10,10 @@ import {
   unixNanosString,
 } from '../../../../../lib/export/spans/otlp/otlp-common.js';
 import { encodeOtlpJson } from '../../../../../lib/export/spans/otlp/otlp-json-encoder.js';
-import { encodeOtlpProtobuf } from '../../../../../lib/export/spans/otlp/otlp-protobuf-encoder.js';
+import {
+  encodeOtlpProtobuf,
+  encodeOtlpProtobufInto,
+} from '../../../../../lib/export/spans/otlp/otlp-protobuf-encoder.js';
 import { SimpleSpanProcessor } from '../../../../../lib/core/simple-span-processor.js';
 import { TraceState } from '../../../../../lib/core/trace-state.js';
 import { Tracer } from '../../../../../lib/core/tracer.js';
@@ -516,6 +519,37 @@ describe('encodeOtlpProtobuf', () => {
     expect(decoded.map((s) => s.name)).toEqual(many.map((s) => s.name));
     expect(attributesToJs(decoded[1999]!.attributes)).toEqual(many[1999]!.attributes);
     expectRequestEncoded(decodeProtobuf(second));
+  });
+});
+
+describe('encodeOtlpProtobufInto: the same bytes, written into a buffer the caller keeps', () => {
+  it('writes into the scratch buffer given, and the same bytes as encodeOtlpProtobuf', () => {
+    const scratch = Buffer.alloc(64 * 1024);
+    const { bytes, buffer } = encodeOtlpProtobufInto(fixture.spans, scratch);
+    expect(buffer).toBe(scratch);
+    expect(bytes.buffer).toBe(scratch.buffer);
+    expect(Buffer.from(bytes).equals(Buffer.from(encodeOtlpProtobuf(fixture.spans)))).toBe(true);
+    expectRequestEncoded(decodeProtobuf(bytes));
+  });
+
+  it('grows past a small scratch buffer, and reusing it for the next batch gives that batch', () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new Tracer({
+      processor: new SimpleSpanProcessor(exporter),
+      resource: { attributes: { 'service.name': 'reuse' } },
+    });
+    for (let i = 0; i < 300; i++) tracer.startSpan(`span-${i}`, { attributes: { i } }).end();
+    const big = encodeOtlpProtobufInto(exporter.getFinishedSpans(), Buffer.alloc(16));
+    expect(big.buffer.length).toBeGreaterThan(16);
+    const bigBytes = Buffer.from(big.bytes);
+    const small = encodeOtlpProtobufInto(fixture.spans, big.buffer);
+    expect(small.buffer).toBe(big.buffer);
+    expectRequestEncoded(decodeProtobuf(small.bytes));
+    expect(allSpans(decodeProtobuf(bigBytes)).map((s) => s.name)).toEqual(
+      exporter.getFinishedSpans().map((s) => s.name),
+    );
+    // encodeOtlpProtobuf keeps its own buffer and copies out: unaffected by the above.
+    expectRequestEncoded(decodeProtobuf(encodeOtlpProtobuf(fixture.spans)));
   });
 });
 

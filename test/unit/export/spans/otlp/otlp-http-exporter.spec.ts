@@ -189,6 +189,31 @@ describe('OtlpHttpExporter: requests', () => {
     ]);
   });
 
+  it('sends each batch its own body when exports overlap and follow each other (encoding buffers are reused)', async () => {
+    const backend = await startBackend();
+    const exporter = exporterFor({ url: `${backend.origin}/v1/traces` });
+    const memory = new InMemorySpanExporter();
+    const tracer = new Tracer({
+      processor: new SimpleSpanProcessor(memory),
+      resource: { attributes: { 'service.name': 'orders' } },
+    });
+    const batch = (prefix: string, n: number): ReadableSpan[] => {
+      memory.reset();
+      for (let i = 0; i < n; i++) tracer.startSpan(`${prefix}-${i}`).end();
+      return memory.getFinishedSpans();
+    };
+    const batches = [batch('a', 600), batch('b', 3), batch('c', 200), batch('d', 1)];
+    const names = batches.map((b) => b.map((s) => s.name));
+    // Two in flight together, then two after them, each after the previous one answered.
+    const first = await Promise.all([exporter.export(batches[0]!), exporter.export(batches[1]!)]);
+    const third = await exporter.export(batches[2]!);
+    const fourth = await exporter.export(batches[3]!);
+    for (const result of [...first, third, fourth])
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+    const received = backend.requests.map((r) => spanNames(decodeRequest(r.body)));
+    expect(received.toSorted((x, y) => x[0]!.localeCompare(y[0]!))).toEqual(names);
+  });
+
   it('sends nothing for an empty batch', async () => {
     const backend = await startBackend();
     const exporter = exporterFor({ url: `${backend.origin}/v1/traces` });
