@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Channel } from 'node:diagnostics_channel';
 import type { Baggage } from './baggage.js';
 import type { Attributes, Span } from './types.js';
 
@@ -92,4 +93,21 @@ export function bindContext<F extends (...args: never[]) => unknown>(
   context = activeContext(),
 ): F {
   return ((...args: Parameters<F>) => storage.run(context, fn, ...args)) as F;
+}
+
+/**
+ * Runs what `channel` wraps (a TracingChannel's `asyncStart`: the callback a library hands
+ * the result to) in the context `pick` names for its message, else in the current one. For
+ * callbacks a library calls from someone else's flow: a pooled connection handed to a waiting
+ * caller when another caller releases it. Returns what undoes it.
+ */
+export function bindChannelContext<M>(
+  channel: Channel<TraceContext, M>,
+  pick: (message: M) => TraceContext | undefined,
+): () => void {
+  // Outside any context the store stays empty (AsyncLocalStorage#run accepts undefined).
+  channel.bindStore(storage, (message) => (pick(message) ?? storage.getStore()) as TraceContext);
+  return () => {
+    channel.unbindStore(storage);
+  };
 }

@@ -1,4 +1,5 @@
 import { tracingChannel } from 'node:diagnostics_channel';
+import { bindChannelContext, currentContext, type TraceContext } from '../core/trace-context.js';
 import { activeDbCall, subscribeChannelSpans, type ChannelMessage } from './channel-spans.js';
 import { endDbSpan, startDbSpan } from './db-span.js';
 import type { Integration, IntegrationHosts } from './integration.js';
@@ -74,11 +75,51 @@ function subscribeStatements(
   });
 }
 
+const poolBinding = { count: 0, dispose: (): void => {} };
+
+/**
+ * `pool.getConnection()` hands a connection to its callback from whichever flow freed it (a
+ * caller that waited gets it from another request's release): that callback, where the
+ * pool's `query()`/`execute()` then runs, is put back in the caller's context.
+ */
+function keepPoolCallerContext(): () => void {
+  // One binding of the process's context store, however many registries enable this (tests).
+  if (poolBinding.count++ === 0) {
+    const channel = tracingChannel<TraceContext, object>('mysql2:pool:connect');
+    const callers = new WeakMap<object, TraceContext>();
+    const subscribers = {
+      start(message: object): void {
+        const context = currentContext();
+        if (context !== undefined) callers.set(message, context);
+      },
+      end(): void {},
+      asyncStart(): void {},
+      asyncEnd(message: object): void {
+        callers.delete(message);
+      },
+      error(): void {},
+    };
+    channel.subscribe(subscribers);
+    const unbind = bindChannelContext(channel.asyncStart, (message) => callers.get(message));
+    poolBinding.dispose = () => {
+      unbind();
+      channel.unsubscribe(subscribers);
+    };
+  }
+  let bound = true;
+  return () => {
+    if (!bound) return;
+    bound = false;
+    if (--poolBinding.count === 0) poolBinding.dispose();
+  };
+}
+
 /**
  * MySQL and MariaDB through mysql2, from the TracingChannels it publishes since 3.20:
  * `mysql2:query` and `mysql2:execute` (callback, promise and event-emitter calls alike, pools
- * included); `mysql2:connect` only to read the server's handshake (MariaDB or MySQL). The
- * connection handshake and `mysql2:pool:connect` get no span.
+ * included); `mysql2:connect` only to read the server's handshake (MariaDB or MySQL),
+ * `mysql2:pool:connect` only to run a pooled call in its caller's context. Neither the
+ * handshake nor the wait for a pooled connection gets a span.
  */
 export const mysql2Integration: Integration = {
   name: 'mysql2',
@@ -89,6 +130,7 @@ export const mysql2Integration: Integration = {
   enable(hosts) {
     const unsubscribeQuery = subscribeStatements(hosts, 'mysql2:query', true);
     const unsubscribeExecute = subscribeStatements(hosts, 'mysql2:execute', false);
+    const unbindPool = keepPoolCallerContext();
     const connect = tracingChannel<unknown, ConnectMessage>('mysql2:connect');
     const handshake = {
       start(): void {},
@@ -111,6 +153,7 @@ export const mysql2Integration: Integration = {
     return () => {
       unsubscribeQuery();
       unsubscribeExecute();
+      unbindPool();
       connect.unsubscribe(handshake);
     };
   },
