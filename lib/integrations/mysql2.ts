@@ -69,7 +69,11 @@ function subscribeStatements(
         serverPort,
       });
     },
-    close(span, _message, error) {
+    close(span, message, error) {
+      // A new connection's first statement can start before its handshake was read.
+      if (mariaDbServers.has(serverKey(message.serverAddress, message.serverPort))) {
+        span.setAttribute('db.system.name', 'mariadb');
+      }
       endDbSpan(span, error, error === undefined ? undefined : errno(error));
     },
   });
