@@ -26,20 +26,28 @@ interface Open {
 }
 
 /**
+ * A call's open span is kept on the call's own message object, under a symbol no one else
+ * reads (a WeakMap keyed by the messages cost several times more per call: its entries are
+ * ephemerons the GC must trace).
+ */
+type Carrier = Record<symbol, Open | undefined>;
+
+/**
  * Subscribes to the TracingChannel `name` and ends every span it opened exactly once, however
  * the library called it: `tracePromise` (start, end, then error?, asyncStart, asyncEnd),
  * `traceCallback` (the same around the callback, which may run before `end`) or a synchronous
- * throw (start, error, end, and nothing after). The span lives in a WeakMap keyed by the
- * call's own message object, so nothing outlives the call. Never throws into the library.
+ * throw (start, error, end, and nothing after). The span lives on the call's own message
+ * object (under a symbol) and is cleared when it ends, so nothing outlives the call. Never throws into the library.
  */
 export function subscribeChannelSpans<M extends object>(
   name: string,
   spans: ChannelSpans<M>,
 ): () => void {
-  const channel = tracingChannel<unknown, M & ChannelMessage>(name);
-  const open = new WeakMap<object, Open>();
-  const close = (message: M & ChannelMessage, call: Open): void => {
-    open.delete(message);
+  const channel = tracingChannel<unknown, M & ChannelMessage & Carrier>(name);
+  // One symbol per subscription: two registries (tests) never read each other's spans.
+  const key = Symbol(`nestjs-tracing open span ${name}`);
+  const close = (message: M & ChannelMessage & Carrier, call: Open): void => {
+    (message as Carrier)[key] = undefined;
     try {
       spans.close(call.span, message, call.failed ? call.error : undefined);
     } catch {
@@ -47,16 +55,17 @@ export function subscribeChannelSpans<M extends object>(
     }
   };
   const subscribers = {
-    start(message: M & ChannelMessage): void {
+    start(message: M & ChannelMessage & Carrier): void {
       try {
         const span = spans.open(message);
-        if (span !== undefined) open.set(message, { span, failed: false, error: undefined });
+        if (span !== undefined)
+          (message as Carrier)[key] = { span, failed: false, error: undefined };
       } catch {
         // As above.
       }
     },
-    end(message: M & ChannelMessage): void {
-      const call = open.get(message);
+    end(message: M & ChannelMessage & Carrier): void {
+      const call = message[key];
       // An error before `end` is a synchronous throw: no async events follow.
       if (call?.failed === true) close(message, call);
       if (spans.returned !== undefined) {
@@ -68,12 +77,12 @@ export function subscribeChannelSpans<M extends object>(
       }
     },
     asyncStart(): void {},
-    asyncEnd(message: M & ChannelMessage): void {
-      const call = open.get(message);
+    asyncEnd(message: M & ChannelMessage & Carrier): void {
+      const call = message[key];
       if (call !== undefined) close(message, call);
     },
-    error(message: M & ChannelMessage): void {
-      const call = open.get(message);
+    error(message: M & ChannelMessage & Carrier): void {
+      const call = message[key];
       if (call !== undefined) {
         call.failed = true;
         call.error = message.error;
