@@ -188,7 +188,7 @@ async function main() {
       row['traced - untraced cpu µs'] = (cpu('traced') - cpu('untraced')).toFixed(1);
       row['of which the library'] = (cpu('empty-sub') - cpu('untraced')).toFixed(1);
       row['a plain span'] = (cpu('plain-span') - cpu('untraced')).toFixed(1);
-      row['spans/call'] = ((exported - before) / (ROUNDS * CALLS)).toFixed(2);
+      row['spans/call'] = ((exported - before) / (2 * ROUNDS * CALLS)).toFixed(2);
       results.push(row);
     }
     console.log(
