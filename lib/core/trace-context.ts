@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Channel } from 'node:diagnostics_channel';
 import type { Baggage } from './baggage.js';
 import type { Attributes, Span } from './types.js';
 
@@ -126,13 +127,14 @@ export interface StoreChannel {
  * its children. `transform` returning undefined keeps the current context; it must not throw.
  * Returns what unbinds it.
  */
-export function bindChannelContext(
+export function bindChannelContext<M = unknown>(
   channel: StoreChannel,
-  transform: (message: unknown, current: TraceContext | undefined) => TraceContext | undefined,
+  transform: (message: M, current: TraceContext | undefined) => TraceContext | undefined,
 ): () => void {
+  // Outside any context the store stays empty (AsyncLocalStorage#run accepts undefined).
   channel.bindStore(storage, (message) => {
     const current = storage.getStore();
-    return transform(message, current) ?? current;
+    return transform(message as M, current) ?? current;
   });
   return () => {
     channel.unbindStore(storage);

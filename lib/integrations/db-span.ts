@@ -15,12 +15,22 @@ export interface DbCall {
   readonly operation?: string;
   /** `db.collection.name`; read from the statement when it names one table. */
   readonly collection?: string;
-  /** The statement as the app wrote it; recorded as the host's `queryText` setting says. */
-  readonly sql?: { readonly text: string; readonly dialect: SqlDialect };
+  /**
+   * The statement as the app wrote it; recorded as the host's `queryText` setting says.
+   * `valuesInlined`: the client already wrote the bound values into it (mysql2's `query()`
+   * with values), so it is recorded sanitized even when `queryText` is `'raw'`.
+   */
+  readonly sql?: {
+    readonly text: string;
+    readonly dialect: SqlDialect;
+    readonly valuesInlined?: boolean;
+  };
   /** A statement that is not SQL (a Redis command with its values replaced), recorded as is. */
   readonly queryText?: string;
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  /** The span name when the conventions' `{summary}` / `{operation} {target}` does not fit (Redis: `SET`). */
+  readonly name?: string;
   /** More attributes (`db.operation.batch.size`, ...). */
   readonly attributes?: Attributes;
 }
@@ -54,7 +64,7 @@ function queryTextOf(
 ): string | undefined {
   if (mode === false) return undefined;
   if (call.sql === undefined) return call.queryText;
-  return mode === 'raw' ? call.sql.text : facts?.sanitized;
+  return mode === 'raw' && call.sql.valuesInlined !== true ? call.sql.text : facts?.sanitized;
 }
 
 /**
@@ -71,6 +81,7 @@ export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined 
   const summary = facts?.shape.summary;
   const target = collection ?? call.namespace;
   const name =
+    call.name ??
     summary ??
     (operation === undefined
       ? call.system
@@ -100,18 +111,18 @@ export function startDbSpan(active: ActiveHost, call: DbCall): Span | undefined 
 }
 
 /**
- * Ends a database span: on failure `error.type` (the error's code, else its class),
- * `db.response.status_code` when the server gave one, an exception event and the error status.
- * `statusCode` null says the server gave none (a client-side error such as ECONNREFUSED,
- * whose code is then only its `error.type`); undefined reads it from the error's `code`.
+ * Ends a database span: on failure `error.type` (the error's own code, else `statusCode`, else
+ * its class), `db.response.status_code` (`statusCode`, else the error's code), an exception
+ * event and the error status. `statusCode` null says the server gave none (a client-side
+ * error such as ECONNREFUSED, whose code is then only its `error.type`).
  */
 export function endDbSpan(span: Span, error?: unknown, statusCode?: string | number | null): void {
   try {
     if (error !== undefined) {
       const status = statusCode === null ? undefined : (statusCode ?? codeOf(error));
       if (status !== undefined) span.setAttribute('db.response.status_code', String(status));
-      const code = status ?? codeOf(error);
-      span.setAttribute('error.type', code !== undefined ? String(code) : errorClass(error));
+      const type = codeOf(error) ?? status;
+      span.setAttribute('error.type', type !== undefined ? String(type) : errorClass(error));
       span.addEvent('exception', exceptionAttributes(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
     }

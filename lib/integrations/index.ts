@@ -2,8 +2,11 @@ import { fetchIntegration } from './fetch.integration.js';
 import { graphqlIntegration } from './graphql.integration.js';
 import { httpIntegration } from './http.integration.js';
 import type { Integration } from './integration.js';
+import { ioredisIntegration } from './ioredis.integration.js';
 import { mongooseIntegration } from './mongoose.integration.js';
+import { mysql2Integration } from './mysql2.integration.js';
 import { pgIntegration } from './pg.integration.js';
+import { redisIntegration } from './redis.integration.js';
 import { IntegrationRegistry } from './registry.js';
 
 /**
@@ -14,8 +17,11 @@ export const INTEGRATIONS: readonly Integration[] = [
   fetchIntegration,
   httpIntegration,
   pgIntegration,
-  graphqlIntegration,
+  mysql2Integration,
+  ioredisIntegration,
+  redisIntegration,
   mongooseIntegration,
+  graphqlIntegration,
 ];
 
 /** The process's registry: channels are process-wide, so there is one. */
