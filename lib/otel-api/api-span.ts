@@ -1,0 +1,103 @@
+import type {
+  Attributes as ApiAttributes,
+  AttributeValue as ApiAttributeValue,
+  Exception,
+  Link as ApiLink,
+  Span as ApiSpan,
+  SpanContext as ApiSpanContext,
+  SpanStatus as ApiSpanStatus,
+  TimeInput as ApiTimeInput,
+} from '@opentelemetry/api';
+import type { AttributesInput, AttributeValue, Link, Span, SpanContext } from '../core/types.js';
+import { toTime } from './api-time.js';
+
+// One handle per span, so `trace.getActiveSpan() === span` holds across calls.
+const handles = new WeakMap<Span, BridgedSpan>();
+
+/** The OpenTelemetry API's view of one of our spans: every call lands on our span. */
+export class BridgedSpan implements ApiSpan {
+  private constructor(readonly span: Span) {}
+
+  static of(span: Span): BridgedSpan {
+    let handle = handles.get(span);
+    if (handle === undefined) {
+      handle = new BridgedSpan(span);
+      handles.set(span, handle);
+    }
+    return handle;
+  }
+
+  spanContext(): ApiSpanContext {
+    return this.span.spanContext() as ApiSpanContext;
+  }
+
+  setAttribute(key: string, value: ApiAttributeValue): this {
+    this.span.setAttribute(key, value as AttributeValue | undefined);
+    return this;
+  }
+
+  setAttributes(attributes: ApiAttributes): this {
+    this.span.setAttributes(attributes as AttributesInput);
+    return this;
+  }
+
+  addEvent(
+    name: string,
+    attributesOrStartTime?: ApiAttributes | ApiTimeInput,
+    startTime?: ApiTimeInput,
+  ): this {
+    if (isTime(attributesOrStartTime)) {
+      this.span.addEvent(name, undefined, toTime(attributesOrStartTime));
+    } else {
+      this.span.addEvent(
+        name,
+        attributesOrStartTime as AttributesInput | undefined,
+        toTime(startTime),
+      );
+    }
+    return this;
+  }
+
+  addLink(link: ApiLink): this {
+    this.span.addLink(toLink(link));
+    return this;
+  }
+
+  addLinks(links: ApiLink[]): this {
+    for (const link of links) this.span.addLink(toLink(link));
+    return this;
+  }
+
+  setStatus(status: ApiSpanStatus): this {
+    this.span.setStatus({ code: status.code as 0 | 1 | 2, message: status.message });
+    return this;
+  }
+
+  updateName(name: string): this {
+    this.span.updateName(name);
+    return this;
+  }
+
+  end(endTime?: ApiTimeInput): void {
+    this.span.end(toTime(endTime));
+  }
+
+  isRecording(): boolean {
+    return this.span.isRecording();
+  }
+
+  recordException(exception: Exception, time?: ApiTimeInput): void {
+    this.span.recordException(exception, toTime(time));
+  }
+}
+
+function isTime(value: unknown): value is ApiTimeInput {
+  return typeof value === 'number' || value instanceof Date || Array.isArray(value);
+}
+
+export function toLink(link: ApiLink): Link {
+  return {
+    context: link.context as SpanContext,
+    attributes: link.attributes as Link['attributes'],
+  };
+}
