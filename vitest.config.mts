@@ -25,7 +25,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Prints which system binaries (Prometheus, Redis, Chromium) were missing, if any suite skipped.
+    // Prints which system binaries (Prometheus, Redis, Chromium, PostgreSQL, MariaDB) were missing, if any suite skipped.
     globalSetup: ['test/fixtures/system-services.global-setup.ts'],
   },
 });

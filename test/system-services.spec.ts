@@ -55,6 +55,14 @@ describe('needsServices', () => {
     expect(binaryPath('prometheus', {})).toBe('/usr/bin/prometheus');
     expect(binaryPath('redis-server', {})).toBe('/usr/bin/redis-server');
     expect(binaryPath('chromium', {})).toBe('/usr/bin/chromium');
+    expect(binaryPath('mariadbd', {})).toBe('/usr/sbin/mariadbd');
+    // Debian's directory is named for the major version: the highest installed, else a pattern.
+    expect(binaryPath('postgres', {})).toMatch(
+      /^\/usr\/lib\/postgresql\/(\d+|<version>)\/bin\/postgres$/,
+    );
+    expect(binaryPath('postgres', { POSTGRES_BIN: '/opt/pg/bin/postgres' })).toBe(
+      '/opt/pg/bin/postgres',
+    );
   });
 
   it('summarises what is missing in one line, in a stable order', () => {
