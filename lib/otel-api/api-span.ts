@@ -33,11 +33,13 @@ export class BridgedSpan implements ApiSpan {
 
   setAttribute(key: string, value: ApiAttributeValue): this {
     this.span.setAttribute(key, value as AttributeValue | undefined);
+    if (key === GEN_AI_SYSTEM)
+      this.span.setAttribute(GEN_AI_PROVIDER_NAME, value as AttributeValue);
     return this;
   }
 
   setAttributes(attributes: ApiAttributes): this {
-    this.span.setAttributes(attributes as AttributesInput);
+    this.span.setAttributes(withProviderName(attributes) as AttributesInput);
     return this;
   }
 
@@ -89,6 +91,20 @@ export class BridgedSpan implements ApiSpan {
   recordException(exception: Exception, time?: ApiTimeInput): void {
     this.span.recordException(exception, toTime(time));
   }
+}
+
+// `gen_ai.system` is what older GenAI instrumentations write (the AI SDK's
+// LegacyOpenTelemetry, OpenLLMetry, ...): the conventions renamed it `gen_ai.provider.name`,
+// which our GenAI metrics read. Only for API spans: our own helpers write the new name.
+const GEN_AI_SYSTEM = 'gen_ai.system';
+const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+
+/** The attributes, plus `gen_ai.provider.name` from `gen_ai.system` unless they name one. */
+export function withProviderName<T extends ApiAttributes | undefined>(attributes: T): T {
+  if (attributes === undefined || attributes === null) return attributes;
+  const system = attributes[GEN_AI_SYSTEM];
+  if (system === undefined || attributes[GEN_AI_PROVIDER_NAME] !== undefined) return attributes;
+  return { ...attributes, [GEN_AI_PROVIDER_NAME]: system };
 }
 
 function isTime(value: unknown): value is ApiTimeInput {

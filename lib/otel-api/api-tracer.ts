@@ -10,7 +10,7 @@ import type { Tracer } from '../core/tracer.js';
 import type { AttributesInput, SpanKind } from '../core/types.js';
 import type { BridgeContextManager } from './api-context.js';
 import { SPAN_KEY } from './api-keys.js';
-import { BridgedSpan, toLink } from './api-span.js';
+import { BridgedSpan, toLink, withProviderName } from './api-span.js';
 import { toTime } from './api-time.js';
 
 /**
@@ -31,7 +31,7 @@ export class BridgeTracer implements ApiTracer {
           name,
           {
             kind: options.kind as SpanKind | undefined,
-            attributes: options.attributes as AttributesInput | undefined,
+            attributes: withProviderName(options.attributes) as AttributesInput | undefined,
             links: options.links?.map(toLink),
             startTime: toTime(options.startTime),
             root: options.root,
