@@ -1,5 +1,4 @@
 import type { Context as ApiContext, ContextManager, Span as ApiSpan } from '@opentelemetry/api';
-import type { Baggage } from '../core/baggage.js';
 import { NonRecordingSpan } from '../core/non-recording-span.js';
 import {
   currentContext,
@@ -17,9 +16,16 @@ import {
   type BaggageCodec,
 } from './api-keys.js';
 
-/** An immutable API context: the values a caller set, by key. */
+/**
+ * An immutable API context: the values a caller set, by key, and the context of ours it was
+ * made from (so one derived from it later, in another request's callback, keeps that
+ * request's correlation id, app and fields, not whichever context is active then).
+ */
 export class BridgeContext implements ApiContext {
-  constructor(private readonly values: ReadonlyMap<symbol, unknown> = new Map()) {}
+  constructor(
+    private readonly values: ReadonlyMap<symbol, unknown> = new Map(),
+    readonly origin?: TraceContext,
+  ) {}
 
   getValue(key: symbol): unknown {
     return this.values.get(key);
@@ -28,16 +34,30 @@ export class BridgeContext implements ApiContext {
   setValue(key: symbol, value: unknown): ApiContext {
     const next = new Map(this.values);
     next.set(key, value);
-    return new BridgeContext(next);
+    return new BridgeContext(next, this.origin);
   }
 
   deleteValue(key: symbol): ApiContext {
     if (!this.values.has(key)) return this;
     const next = new Map(this.values);
     next.delete(key);
-    return new BridgeContext(next);
+    return new BridgeContext(next, this.origin);
   }
 }
+
+// What `context.bind(ctx, emitter)` patches, as the OpenTelemetry SDK's context managers do.
+const ADD_METHODS = [
+  'addListener',
+  'on',
+  'once',
+  'prependListener',
+  'prependOnceListener',
+] as const;
+const REMOVE_METHODS = ['removeListener', 'off'] as const;
+type Listener = (...args: unknown[]) => unknown;
+// Per bound emitter: event name -> original listener -> its bound listener.
+const boundListeners = new WeakMap<object, Map<string | symbol, WeakMap<Listener, Listener>>>();
+let adding = false;
 
 /**
  * The API's context manager, backed by our context store: `context.active()` is the API's
@@ -45,8 +65,9 @@ export class BridgeContext implements ApiContext {
  * runs `fn` with our context made from `ctx`, so our spans and theirs nest both ways.
  */
 export class BridgeContextManager implements ContextManager {
-  // An API context made from ours, and ours made from an API context: each way once, so a
-  // value the caller set on an API context is there again when that context is active.
+  // The API context made from each of ours (once, so `context.active()` is stable within a
+  // context), and ours for each such API context; plus the API context each of ours was made
+  // from, so a value the caller set on an API context is there again when it is active.
   private readonly apiOf = new WeakMap<TraceContext, ApiContext>();
   private readonly ourOf = new WeakMap<ApiContext, TraceContext>();
 
@@ -73,12 +94,11 @@ export class BridgeContextManager implements ContextManager {
   }
 
   bind<T>(context: ApiContext, target: T): T {
-    if (typeof target !== 'function') return target;
-    const ours = this.toOurs(context);
-    const fn = target as unknown as (...args: unknown[]) => unknown;
-    return function (this: unknown, ...args: unknown[]) {
-      return runWithContext(ours, () => fn.apply(this, args));
-    } as unknown as T;
+    if (typeof target === 'function') {
+      return bindFunction(this.toOurs(context), target as unknown as Listener) as T;
+    }
+    if (isEventEmitter(target)) bindEmitter(this.toOurs(context), target);
+    return target;
   }
 
   enable(): this {
@@ -89,20 +109,29 @@ export class BridgeContextManager implements ContextManager {
     return this;
   }
 
-  /** Our context for an API context: its span (ours, or a remote parent), baggage, suppression. */
+  /**
+   * Our context for an API context: its span (ours, or a remote parent), baggage and
+   * suppression exactly as the API context has them (none when it has none: ROOT_CONTEXT,
+   * deleteBaggage); correlation id, app and fields (ours only) from the context of ours it
+   * was made from, else the active one. Made afresh each time for a context that is not one
+   * of ours as is: a context held across requests (ROOT_CONTEXT, a module-level one) must not
+   * keep the first request's correlation id.
+   */
   toOurs(context: ApiContext): TraceContext {
     const known = this.ourOf.get(context);
     if (known !== undefined) return known;
-    const base = currentContext() ?? ROOT_CONTEXT;
+    const base =
+      (context instanceof BridgeContext ? context.origin : undefined) ??
+      currentContext() ??
+      ROOT_CONTEXT;
     const ours = new TraceContext(
       spanOf(context.getValue(SPAN_KEY)),
       base.correlationId,
-      baggageOf(context.getValue(BAGGAGE_KEY), base.baggage),
+      fromApiBaggage(context.getValue(BAGGAGE_KEY)),
       base.tracer,
       context.getValue(SUPPRESS_TRACING_KEY) === true,
       base.fields,
     );
-    this.ourOf.set(context, ours);
     this.apiOf.set(ours, context);
     return ours;
   }
@@ -114,7 +143,83 @@ export class BridgeContextManager implements ContextManager {
       values.set(BAGGAGE_KEY, this.baggage.toApi(ours.baggage));
     }
     if (ours.suppressed) values.set(SUPPRESS_TRACING_KEY, true);
-    return new BridgeContext(values);
+    return new BridgeContext(values, ours);
+  }
+}
+
+/** `fn` run in `ours`, keeping its arity (Express tells error handlers by `length`). */
+function bindFunction(ours: TraceContext, fn: Listener): Listener {
+  const bound = function (this: unknown, ...args: unknown[]) {
+    return runWithContext(ours, () => fn.apply(this, args));
+  };
+  Object.defineProperty(bound, 'length', { value: fn.length, configurable: true });
+  return bound;
+}
+
+interface EmitterLike {
+  on: unknown;
+  addListener: unknown;
+  removeListener: unknown;
+  emit: unknown;
+}
+
+function isEventEmitter(value: unknown): value is EmitterLike {
+  if (value === null || typeof value !== 'object') return false;
+  const e = value as Partial<EmitterLike>;
+  return (
+    typeof e.on === 'function' &&
+    typeof e.addListener === 'function' &&
+    typeof e.removeListener === 'function' &&
+    typeof e.emit === 'function'
+  );
+}
+
+/**
+ * Listeners added to `emitter` from now on run in `ours`; removing the original listener
+ * removes its bound one. An emitter is bound once: a second bind keeps the first context
+ * (as in the OpenTelemetry SDK).
+ */
+function bindEmitter(ours: TraceContext, emitter: EmitterLike): void {
+  if (boundListeners.has(emitter)) return;
+  const byEvent = new Map<string | symbol, WeakMap<Listener, Listener>>();
+  boundListeners.set(emitter, byEvent);
+  const target = emitter as unknown as Record<string, unknown>;
+  for (const name of ADD_METHODS) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function (this: unknown, event: string | symbol, listener: Listener) {
+      // `once` adds through `on`: bind the listener once, at the outer call.
+      if (adding || typeof listener !== 'function') return original.call(this, event, listener);
+      let listeners = byEvent.get(event);
+      if (listeners === undefined) byEvent.set(event, (listeners = new WeakMap()));
+      let bound = listeners.get(listener);
+      if (bound === undefined) {
+        bound = bindFunction(ours, listener);
+        listeners.set(listener, bound);
+      }
+      adding = true;
+      try {
+        return original.call(this, event, bound);
+      } finally {
+        adding = false;
+      }
+    };
+  }
+  for (const name of REMOVE_METHODS) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function (this: unknown, event: string | symbol, listener: Listener) {
+      const bound = byEvent.get(event)?.get(listener);
+      return original.call(this, event, bound ?? listener);
+    };
+  }
+  const removeAll = target.removeAllListeners;
+  if (typeof removeAll === 'function') {
+    target.removeAllListeners = function (this: unknown, ...args: unknown[]) {
+      if (args.length === 0) byEvent.clear();
+      else byEvent.delete(args[0] as string | symbol);
+      return removeAll.apply(this, args);
+    };
   }
 }
 
@@ -126,9 +231,4 @@ function spanOf(value: unknown): Span | undefined {
   if (typeof foreign.spanContext !== 'function') return undefined;
   const context = foreign.spanContext() as SpanContext;
   return new NonRecordingSpan(context);
-}
-
-/** Our baggage for the API's; the request's own when the API context carries none. */
-function baggageOf(value: unknown, current: Baggage | undefined): Baggage | undefined {
-  return fromApiBaggage(value) ?? current;
 }

@@ -5,7 +5,7 @@ import type {
   Tracer as ApiTracer,
   TracerProvider,
 } from '@opentelemetry/api';
-import { NOOP_SPAN as NO_SPAN } from '../core/non-recording-span.js';
+import { NOOP_SPAN as NO_SPAN, NonRecordingSpan } from '../core/non-recording-span.js';
 import type { Tracer } from '../core/tracer.js';
 import type { AttributesInput, SpanKind } from '../core/types.js';
 import type { BridgeContextManager } from './api-context.js';
@@ -39,8 +39,11 @@ export class BridgeTracer implements ApiTracer {
           parent,
         )
       : undefined;
-    // No app traces (closed, or tracing off): the API's answer is a non-recording span.
-    return BridgedSpan.of(span ?? parent.span ?? NO_SPAN);
+    // No app traces (all closed): the API's answer, a non-recording span that carries the
+    // parent's ids on (never the parent itself, which the caller would end).
+    if (span !== undefined) return BridgedSpan.of(span);
+    const ids = parent.span?.spanContext();
+    return BridgedSpan.of(ids === undefined ? NO_SPAN : new NonRecordingSpan(ids));
   }
 
   startActiveSpan<F extends (span: ApiSpan) => unknown>(name: string, fn: F): ReturnType<F>;
