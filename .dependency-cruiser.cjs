@@ -1,5 +1,5 @@
 // Who may import whom in lib/ (see ARCHITECTURE.md). `npm run lint:deps` checks it in CI.
-const FEATURES = '(logging|metrics|devtools|genai|instrumentation)';
+const FEATURES = '(logging|metrics|devtools|genai|instrumentation|otel-api)';
 /** Files any layer may import: the library's errors and constants, which import nothing above config. */
 const SHARED = '^lib/(tracing\\.errors|tracing\\.constants|tracing\\.internal-constants)\\.ts$';
 

@@ -133,6 +133,19 @@ function oursGroup(variant) {
       sampler: variant === 'unsampled' ? new lib.AlwaysOffSampler() : undefined,
     });
     ours.setGlobalTracer(tracer);
+    // BENCH_OTEL_API=1: the OpenTelemetry API bridge attached, as forRoot does when
+    // @opentelemetry/api is installed (to show @Traced() costs the same either way).
+    if (process.env.BENCH_OTEL_API === '1') {
+      const { openTelemetryApiBridge } = await import('../dist/otel-api/bridge.js');
+      const api = await import('@opentelemetry/api');
+      const propagator = new lib.W3CTraceContextPropagator();
+      const { conflicts } = openTelemetryApiBridge.attach(api, { tracer, propagator });
+      check(conflicts.length === 0, 'the bridge must own the API globals');
+      check(
+        api.trace.getTracer('x').startSpan('y').isRecording() === (variant !== 'unsampled'),
+        'bridged',
+      );
+    }
     // A request-like parent, as the interceptor would open it.
     const parent = tracer.startSpan('GET /users/:id', { kind: lib.SpanKind.SERVER, root: true });
     const requestContext = tracer.createContext(parent, 'corr', undefined);

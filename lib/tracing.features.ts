@@ -4,6 +4,7 @@ import { instrumentationFeature } from './instrumentation/instrumentation.featur
 import { metricsFeature } from './metrics/metrics.feature.js';
 import { genAiFeature } from './genai/genai.feature.js';
 import { loggingFeature } from './logging/logging.feature.js';
+import { openTelemetryApiFeature } from './otel-api/otel-api.feature.js';
 
 // Within each stage of the span pipeline, processors run in this order; export wrappers are
 // applied in this order, each around the chain the previous one made (the last one sees
@@ -15,4 +16,5 @@ export const TRACING_FEATURES: readonly TracingFeature[] = [
   genAiFeature,
   instrumentationFeature,
   loggingFeature,
+  openTelemetryApiFeature,
 ];

@@ -110,6 +110,7 @@ const KNOWN_OPTIONS = optionKeys<TracingModuleOptions>({
   logging: true,
   errors: true,
   integrations: true,
+  openTelemetryApi: true,
 });
 
 /**

@@ -220,6 +220,14 @@ export interface TracingModuleOptions {
    * (`{ pg: false }`) or all (`false`). `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg,http` works too.
    */
   integrations?: IntegrationsOptions | false;
+  /**
+   * With `@opentelemetry/api` 1.x installed, register a global TracerProvider, context manager
+   * and propagator backed by this module, so code and libraries that speak the OpenTelemetry
+   * API (instrumentation-* packages, Prisma, the AI SDK, `trace.getActiveSpan()`) join these
+   * traces. If another provider (the OpenTelemetry SDK) is registered first, it is left alone
+   * and a warning says so. @default true
+   */
+  openTelemetryApi?: boolean;
 }
 
 export interface TracingOptionsFactory {

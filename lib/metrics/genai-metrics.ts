@@ -21,6 +21,9 @@ export const GEN_AI_METRIC_NAMES = {
   duration: 'gen_ai_client_operation_duration_seconds',
 } as const;
 
+/** `gen_ai.operation.name` of an agent invocation: not a model request of its own. */
+const AGENT_OPERATION = 'invoke_agent';
+
 interface GenAiSeries {
   readonly requests: Counter;
   readonly errors: Counter;
@@ -71,6 +74,9 @@ export class GenAiMetrics {
 
   record(span: ReadableSpan): void {
     const attrs = span.attributes;
+    // An agent's span (the AI SDK's root span, say) sums the model calls beneath it, which
+    // are counted themselves: counting it too would count each request and token twice.
+    if (attrs[GEN_AI.operationName] === AGENT_OPERATION) return;
     const provider = String(attrs[GEN_AI.providerName]);
     const model = stringOr(attrs[GEN_AI.requestModel], stringOr(attrs[GEN_AI.responseModel], ''));
     const operation = stringOr(attrs[GEN_AI.operationName], '');

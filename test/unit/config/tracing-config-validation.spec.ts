@@ -94,7 +94,7 @@ describe('options validation: unknown keys at every level', () => {
     [
       'the root, misspelt',
       { serviceNmae: 'orders' },
-      /^TracingModule: unknown option "serviceNmae"; known options are serviceName, serviceVersion, .*, logging, errors \(did you mean "serviceName"\?\)\.$/,
+      /^TracingModule: unknown option "serviceNmae"; known options are serviceName, serviceVersion, .*, logging, errors, integrations, openTelemetryApi \(did you mean "serviceName"\?\)\.$/,
     ],
   ])('in %s', (_, options, message) => {
     const error = thrownBy(options);

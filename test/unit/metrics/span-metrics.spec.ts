@@ -200,6 +200,33 @@ describe('span-derived RED metrics', () => {
     expect(sampleValue(m, 'gen_ai_client_operation_duration_seconds_count', labels)).toBe(3);
   });
 
+  it("does not count an agent's span, which sums the model calls beneath it", () => {
+    const { span, scrape } = setup();
+    const usage = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 20,
+    };
+    span('chat gpt-4o', SpanKind.CLIENT, { ...usage, 'gen_ai.operation.name': 'chat' });
+    span('invoke_agent gpt-4o', SpanKind.CLIENT, {
+      ...usage,
+      'gen_ai.operation.name': 'invoke_agent',
+    });
+    const m = scrape();
+    const labels = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o' };
+    const input = { ...labels, gen_ai_token_type: 'input' };
+    expect(
+      sampleValue(m, 'gen_ai_client_tokens_total', { ...input, gen_ai_operation_name: 'chat' }),
+    ).toBe(100);
+    expect(
+      sampleValue(m, 'gen_ai_client_requests_total', {
+        ...labels,
+        gen_ai_operation_name: 'invoke_agent',
+      }),
+    ).toBeUndefined();
+  });
+
   it('counts spans the sampler drops', () => {
     const { span, scrape } = setup({ sampled: false });
     const s = span('GET /a', SpanKind.SERVER, server('/a', '/a', 200));
