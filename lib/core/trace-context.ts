@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Channel } from 'node:diagnostics_channel';
 import type { Baggage } from './baggage.js';
 import type { Attributes, Span } from './types.js';
 

@@ -2,15 +2,16 @@ import { AxiosHeaders, isCancel, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { now } from '../core/clock.js';
 import { exceptionAttributes } from '../core/span.js';
-import { SpanStatusCode, type Attributes, type Span } from '../core/types.js';
+import { SpanStatusCode, type Span } from '../core/types.js';
 import type { CapturedBody } from '../core/redaction/body-redaction.js';
 import type { ResolvedHttpTracingOptions } from './http-tracing-options.js';
 import type {
   HttpMessageRecord,
   HttpRequestRecord,
 } from './interfaces/http-request-record.interface.js';
-import { scrubSecrets, type RedactedUrl } from '../core/redaction/redaction.js';
+import { scrubAttributes, scrubSecrets, type RedactedUrl } from '../core/redaction/redaction.js';
 import { cutUtf8 } from '../core/redaction/redaction-text.js';
+import { errorTypeOf as outgoingErrorType } from '../integrations/outgoing-http.js';
 import type { HttpRequestRecords } from './request-records.js';
 import { setStreamAttributes, streamKind } from '../server/stream-figures.js';
 import { trackReadable, type TrackedReadable } from './stream-tracking.js';
@@ -214,30 +215,17 @@ export class ClientExchange {
   }
 }
 
-/** The OpenTelemetry `error.type` of a failed call: low-cardinality, stable. */
+/** The OpenTelemetry `error.type` of a failed call, as the fetch and node:http spans name it. */
 function errorTypeOf(error: unknown): string {
   if (isCancel(error)) return 'cancelled';
   const code = (error as { code?: unknown } | null | undefined)?.code;
-  if (code === 'ETIMEDOUT' || (code === 'ECONNABORTED' && /timeout/i.test(messageOf(error)))) {
-    return 'timeout';
-  }
-  if (typeof code === 'string' && code !== '') return code;
-  if (error instanceof Error) return error.name || error.constructor.name || 'Error';
-  return '_OTHER';
+  if (code === 'ECONNABORTED' && /timeout/i.test(messageOf(error))) return 'timeout';
+  return outgoingErrorType(error);
 }
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : String(error);
-}
-
-function scrubAttributes(attributes: Attributes, secrets: readonly string[]): Attributes {
-  if (secrets.length === 0) return attributes;
-  const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    out[key] = typeof value === 'string' ? scrubSecrets(value, secrets) : value;
-  }
-  return out;
 }
 
 function setHeaderAttributes(span: Span, prefix: string, headers: Record<string, string>): void {

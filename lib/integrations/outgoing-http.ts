@@ -1,14 +1,13 @@
 import { httpMethodOf } from '../core/http-method.js';
 import { NOOP_SPAN } from '../core/non-recording-span.js';
-import { Redactor, scrubSecrets, type RedactedUrl } from '../core/redaction/redaction.js';
-import { exceptionAttributes } from '../core/span.js';
 import {
-  SpanKind,
-  SpanStatusCode,
-  type Attributes,
-  type ReadableSpan,
-  type Span,
-} from '../core/types.js';
+  Redactor,
+  scrubAttributes,
+  scrubSecrets,
+  type RedactedUrl,
+} from '../core/redaction/redaction.js';
+import { exceptionAttributes } from '../core/span.js';
+import { SpanKind, SpanStatusCode, type ReadableSpan, type Span } from '../core/types.js';
 import { isClientSpan } from './client-spans.js';
 import type { ActiveHost, HeaderSink } from './integration.js';
 
@@ -154,13 +153,4 @@ export function errorTypeOf(error: unknown): string {
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : String(error);
-}
-
-function scrubAttributes(attributes: Attributes, secrets: readonly string[]): Attributes {
-  if (secrets.length === 0) return attributes;
-  const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    out[key] = typeof value === 'string' ? scrubSecrets(value, secrets) : value;
-  }
-  return out;
 }

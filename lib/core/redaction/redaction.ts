@@ -1,3 +1,4 @@
+import type { Attributes } from '../types.js';
 import { isSecretName } from '../secret-names.js';
 import { BodyRedactor, type CapturedBody } from './body-redaction.js';
 import { decode, redactPairs, secretParts, setOwn } from './redaction-text.js';
@@ -152,6 +153,16 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
+
+/** `attributes` with every string value scrubbed of `secrets` (an exception event's message). */
+export function scrubAttributes(attributes: Attributes, secrets: readonly string[]): Attributes {
+  if (secrets.length === 0) return attributes;
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key] = typeof value === 'string' ? scrubSecrets(value, secrets) : value;
   }
   return out;
 }
