@@ -7,7 +7,13 @@ import type {
 import { NonRecordingSpan } from '../core/non-recording-span.js';
 import type { TextMapPropagator } from '../core/propagation/text-map-propagator.js';
 import type { SpanContext } from '../core/types.js';
-import { BAGGAGE_KEY, fromApiBaggage, SPAN_KEY, type BaggageCodec } from './api-keys.js';
+import {
+  BAGGAGE_KEY,
+  fromApiBaggage,
+  SPAN_KEY,
+  SUPPRESS_TRACING_KEY,
+  type BaggageCodec,
+} from './api-keys.js';
 import { BridgedSpan } from './api-span.js';
 
 /**
@@ -23,6 +29,8 @@ export class BridgePropagator implements ApiPropagator {
 
   inject(context: ApiContext, carrier: unknown, setter: TextMapSetter): void {
     if (carrier === null || typeof carrier !== 'object') return;
+    // As OpenTelemetry's own propagators: suppressed work (an exporter's request) carries nothing.
+    if (context.getValue(SUPPRESS_TRACING_KEY) === true) return;
     const span = context.getValue(SPAN_KEY) as { spanContext?: () => SpanContext } | undefined;
     const propagator = this.propagator();
     if (propagator === undefined) return;

@@ -147,4 +147,16 @@ describe('OpenTelemetry API bridge: contexts', () => {
     });
     expect(ended.some((s) => s.name === 'request a')).toBe(false);
   });
+
+  it('propagation.inject writes nothing for suppressed work, as OpenTelemetry’s propagators', () => {
+    inRequest('a', () => {
+      const written: Record<string, string> = {};
+      api.propagation.inject(api.context.active(), written);
+      expect(written.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]$/);
+      const suppressed: Record<string, string> = {};
+      const key = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+      api.propagation.inject(api.context.active().setValue(key, true), suppressed);
+      expect(suppressed).toEqual({});
+    });
+  });
 });
