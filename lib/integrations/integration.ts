@@ -25,7 +25,8 @@ export interface IntegrationHost {
 export interface IntegrationHosts {
   /**
    * The host that traces a call made now from `integration`, with the active context; none
-   * inside the library's own work (exports), or when that host switched the integration off.
+   * outside traced work (no active span), inside the library's own work (exports), or when
+   * that host switched the integration off.
    */
   current(integration: IntegrationName): ActiveHost | undefined;
 }

@@ -1,5 +1,5 @@
 import type { IntegrationName } from '../config/integration-options.js';
-import { currentContext, ROOT_CONTEXT } from '../core/trace-context.js';
+import { currentContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
 import type { ActiveHost, Integration, IntegrationHost, IntegrationHosts } from './integration.js';
 
@@ -55,13 +55,17 @@ export class IntegrationRegistry implements IntegrationHosts {
 
   current(integration: IntegrationName): ActiveHost | undefined {
     const context = currentContext();
-    if (context?.suppressed === true) return undefined;
+    // Only calls made inside traced work (a request, a job, a @Traced() method): start-up
+    // queries, connection housekeeping and background polling would each start a trace.
+    if (context === undefined || context.suppressed || context.span === undefined) {
+      return undefined;
+    }
     const owner = context?.tracer;
     const host = (owner === undefined ? undefined : this.byTracer.get(owner)) ?? this.hosts.at(-1);
     if (host === undefined || !host.tracer.enabled || !host.settings.enabled.has(integration)) {
       return undefined;
     }
-    return { host, context: context ?? ROOT_CONTEXT };
+    return { host, context };
   }
 
   /** The integrations subscribed now, for tests and health. */

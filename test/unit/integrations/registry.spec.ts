@@ -84,9 +84,20 @@ describe('IntegrationRegistry', () => {
     registry.register(first.host);
     registry.register(second.host);
     const hosts = pg.hosts();
-    // Outside any context: the latest app, which switched pg off.
-    expect(hosts.current('pg')).toBeUndefined();
-    expect(hosts.current('http')?.host).toBe(second.host);
+    // Outside traced work (no active span): nothing is traced.
+    expect(hosts.current('http')).toBeUndefined();
+    // A span of no app's context (a tracer of its own): the latest app, which switched pg off.
+    const unowned = new TraceContext(
+      first.tracer.startSpan('job'),
+      undefined,
+      undefined,
+      undefined,
+      false,
+    );
+    runWithContext(unowned, () => {
+      expect(hosts.current('pg')).toBeUndefined();
+      expect(hosts.current('http')?.host).toBe(second.host);
+    });
     const owned = new TraceContext(
       first.tracer.startSpan('request'),
       'c1',
