@@ -51,6 +51,9 @@ interface ResolveMessage {
 
 type Phase = 'parse' | 'validate' | 'execute' | 'resolve';
 
+/** Sanitized documents kept by source text (see `documentText`). */
+const MAX_SOURCES = 256;
+
 // The span of a call in flight, on the library's own message object: it goes with the
 // message, nothing here keeps it after the call ends.
 const SPAN = Symbol('nestjs-tracing.graphql.span');
@@ -80,6 +83,7 @@ function enableGraphql(hosts: IntegrationHosts): () => void {
   // operation never loads it.
   let printer: GraphqlPrinter | null | undefined;
   const documents = new WeakMap<object, string>();
+  const bySource = new Map<string, string>();
   const undo: (() => void)[] = [];
   let resolveBound = false;
 
@@ -94,10 +98,20 @@ function enableGraphql(hosts: IntegrationHosts): () => void {
     if (printer === null) return undefined;
     let text = documents.get(document);
     if (text === undefined) {
-      try {
-        text = mode === 'raw' ? printer.print(document) : sanitizedDocument(printer, document);
-      } catch {
-        return undefined;
+      // A server that parses each request anew (no document cache) sends the same few
+      // queries over and over: each source is sanitized once (a bounded cache, in memory only).
+      const body = mode === 'sanitized' ? document.loc?.source?.body : undefined;
+      if (typeof body === 'string') text = bySource.get(body);
+      if (text === undefined) {
+        try {
+          text = mode === 'raw' ? printer.print(document) : sanitizedDocument(printer, document);
+        } catch {
+          return undefined;
+        }
+        if (typeof body === 'string') {
+          if (bySource.size >= MAX_SOURCES) bySource.delete(bySource.keys().next().value!);
+          bySource.set(body, text);
+        }
       }
       documents.set(document, text);
     }
