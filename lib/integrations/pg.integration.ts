@@ -155,24 +155,30 @@ function tracedQuery(original: AnyFunction, hosts: IntegrationHosts): AnyFunctio
       }
       return callThrough(original, this, args, end);
     }
-    const result = callThrough(original, this, arguments, end);
-    if (!isThenable(result)) {
-      end(undefined);
-      return result;
-    }
-    // The app's promise, followed: it settles with the same value or error, and a rejection
-    // nobody handles is still reported as unhandled.
-    return result.then(
-      (value) => {
-        end(undefined);
-        return value;
-      },
-      (error: unknown) => {
-        end(error === undefined ? new Error('query failed') : error);
-        throw error;
-      },
-    );
+    return followResult(callThrough(original, this, arguments, end), end, 'query failed');
   };
+}
+
+/**
+ * Ends the span when pg's promise settles (at once for anything else), and returns the app's
+ * promise followed: it settles with the same value or error, and a rejection nobody handles
+ * is still reported as unhandled.
+ */
+function followResult(result: unknown, end: (error: unknown) => void, failed: string): unknown {
+  if (!isThenable(result)) {
+    end(undefined);
+    return result;
+  }
+  return result.then(
+    (value) => {
+      end(undefined);
+      return value;
+    },
+    (error: unknown) => {
+      end(error === undefined ? new Error(failed) : error);
+      throw error;
+    },
+  );
 }
 
 function tracedConnect(original: AnyFunction, hosts: IntegrationHosts): AnyFunction {
@@ -192,21 +198,7 @@ function tracedConnect(original: AnyFunction, hosts: IntegrationHosts): AnyFunct
     if (typeof callback === 'function') {
       return callThrough(original, this, [endingCallback(callback as AnyFunction, end)], end);
     }
-    const result = callThrough(original, this, arguments, end);
-    if (!isThenable(result)) {
-      end(undefined);
-      return result;
-    }
-    return result.then(
-      (value) => {
-        end(undefined);
-        return value;
-      },
-      (error: unknown) => {
-        end(error === undefined ? new Error('connect failed') : error);
-        throw error;
-      },
-    );
+    return followResult(callThrough(original, this, arguments, end), end, 'connect failed');
   };
 }
 

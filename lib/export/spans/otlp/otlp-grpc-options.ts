@@ -1,4 +1,4 @@
-import { COMPRESSIONS, isHttpUrl, type OtlpCompression } from './otlp-http-options.js';
+import { COMPRESSIONS, isHttpUrl, optionError, type OtlpCompression } from './otlp-http-options.js';
 import type { OtlpPartialSuccess } from './otlp-partial-success.js';
 
 /** PEM material for a TLS connection; each a PEM string or its bytes. */
@@ -69,8 +69,7 @@ export function grpcMetadataProblem(name: string, value: unknown): string | unde
 }
 
 function invalid(option: string, expected: string, got: unknown): Error {
-  const shown = typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got;
-  return new Error(`OtlpGrpcExporter: option "${option}" must be ${expected}; got ${shown}.`);
+  return optionError('OtlpGrpcExporter', option, expected, got);
 }
 
 /** Throws, naming the option, when `options` cannot configure an exporter. */

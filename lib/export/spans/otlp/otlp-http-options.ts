@@ -42,9 +42,14 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-function invalid(option: string, expected: string, got: unknown): Error {
+/** The error an OTLP exporter's constructor throws for a bad option, naming the exporter. */
+export function optionError(owner: string, option: string, expected: string, got: unknown): Error {
   const shown = typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got;
-  return new Error(`OtlpHttpExporter: option "${option}" must be ${expected}; got ${shown}.`);
+  return new Error(`${owner}: option "${option}" must be ${expected}; got ${shown}.`);
+}
+
+function invalid(option: string, expected: string, got: unknown): Error {
+  return optionError('OtlpHttpExporter', option, expected, got);
 }
 
 /** Throws, naming the option, when `options` cannot configure an exporter. */
