@@ -177,9 +177,11 @@ function oursGroup(variant) {
       }
     };
     const before = () => ours.setGlobalTracer(tracer);
+    const floor = variant === 'batch' ? floorCases(lib, tracer, inRequest) : [];
     return {
       cases: [
         ...plainCases('als-ours'),
+        ...floor,
         {
           id: `ours.${variant}.root.sync`,
           kind: 'sync',
@@ -208,6 +210,45 @@ function oursGroup(variant) {
       },
     };
   };
+}
+
+/**
+ * The floor: the least any tracer that carries context through async code does per call,
+ * measured in the same process as ours. Two clock reads, a new context object made active
+ * with AsyncLocalStorage.run (this library's store, so the process still has one store),
+ * and for an async method one reaction to see the promise settle. No ids, no span, no
+ * export. On Node 24 the run alone copies the store map twice (AsyncContextFrame), on
+ * Node 20 it is cheap but every promise pays the hooks it switched on.
+ */
+const floorSync = (i) => i + 1;
+const floorAsync = async (i) => i + 1;
+
+function floorCases(lib, tracer, inRequest) {
+  let elapsed = 0;
+  const settled = (start) => (value) => {
+    elapsed += performance.now() - start;
+    return value;
+  };
+  const context = () => tracer.createContext(undefined, undefined, undefined);
+  const sync = {
+    m(i) {
+      const start = performance.now();
+      const value = lib.runWithContext(context(), floorSync, i);
+      elapsed += performance.now() - start;
+      return value;
+    },
+  };
+  const async = {
+    m(i) {
+      return lib.runWithContext(context(), floorAsync, i).then(settled(performance.now()));
+    },
+  };
+  return [
+    { id: 'floor.root.sync', kind: 'sync', obj: sync },
+    { id: 'floor.root.async', kind: 'async', obj: async },
+    { id: 'floor.child.sync', kind: 'sync', obj: sync, enter: inRequest },
+    { id: 'floor.child.async', kind: 'async', obj: async, enter: inRequest },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------
