@@ -11,20 +11,12 @@ import { configDefaults } from 'vitest/config';
 // The README's examples import the package by name, so these run against the built package.
 import { InMemorySpanExporter, TracingModule, TracingService } from 'nestjs-tracing';
 import { AppModule, UsersController, UsersService } from '../fixtures/readme/app.module.js';
+import { codeBlockStartingWith } from '../fixtures/readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The file name the README gives the testing-kit example. */
 const TESTING_KIT_FILE = 'users.e2e.spec.ts';
-
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-function codeBlockStartingWith(firstLine: string): string {
-  const start = readme.indexOf('```ts\n' + firstLine);
-  if (start === -1) throw new Error(`README has no ts block starting with ${firstLine}`);
-  const body = readme.slice(start + 6);
-  return body.slice(0, body.indexOf('```'));
-}
 
 describe('README examples', () => {
   const closers: (() => Promise<void>)[] = [];
