@@ -213,12 +213,31 @@ function requestAttributes(
   return attributes;
 }
 
+/** Span names by method, then route template: a route's name is made once, not per request. */
+const SPAN_NAMES = new Map<string, Map<string, string>>();
+/** Route templates are few; past this many, names are made per request again. */
+const MAX_CACHED_NAMES = 1024;
+let cachedNames = 0;
+
+function serverSpanName(method: string, route: string): string {
+  let byRoute = SPAN_NAMES.get(method);
+  let name = byRoute?.get(route);
+  if (name !== undefined) return name;
+  name = `${method === '_OTHER' ? 'HTTP' : method} ${route}`;
+  if (cachedNames < MAX_CACHED_NAMES) {
+    if (byRoute === undefined) SPAN_NAMES.set(method, (byRoute = new Map()));
+    byRoute.set(route, name);
+    cachedNames++;
+  }
+  return name;
+}
+
 function endHttpSpan(state: HttpRequestState, req: RequestWithState, res: ServerResponse): void {
   const span = state.span!;
   const method = state.method;
   const route = state.route ?? routeTemplateOf(req);
   if (route !== undefined) {
-    span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${route}`);
+    span.updateName(serverSpanName(method, route));
     span.setAttribute('http.route', route);
   }
   const status = res.statusCode;
