@@ -4,9 +4,12 @@
 // AsyncLocalStorage promise hooks on (the floor any context-carrying tracer pays on Node 20),
 // traced by this library, and traced by the same design hand-wired on the OpenTelemetry SDK,
 // each in its own process on 127.0.0.1. Every variant gets the same fixed request rate (an
-// open-loop generator, bench/http/load.mjs), in rounds that run every variant once, forward
-// and backward in turn; the figure is the app's CPU per request (process.cpuUsage(): all its
-// threads) and, per round, its difference to the untraced (and ALS-floor) app of that round.
+// open-loop generator per app, bench/http/load.mjs). In each round all variants are driven at
+// the same time (BENCH_MODE=sequential: one after another, forward and backward in turn), so a
+// slowdown of the shared host hits all of them in the same window; the figure is the app's CPU
+// per request (process.cpuUsage(): all its threads) and, per round, its difference to the
+// untraced (and ALS-floor) app of that round, summed up by the median of those differences and
+// an order-statistic interval around it.
 // Run with `npm run bench:http` (it builds first); BENCH_QUICK=1 for a rough look.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +19,19 @@ import { drive } from './http/load.mjs';
 
 const env = process.env;
 const QUICK = Boolean(env.BENCH_QUICK);
-const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 2 : 4));
-const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 2 : 5));
-const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
-const RATE = Number(env.BENCH_RATE ?? 1500);
+// concurrent: every variant of a group driven at once in each round; sequential: one after
+// another (the round then lasts SECONDS per variant).
+const MODE = env.BENCH_MODE ?? 'concurrent';
+if (MODE !== 'concurrent' && MODE !== 'sequential')
+  throw new Error(`BENCH_MODE must be concurrent or sequential, not ${MODE}`);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 5 : 12));
+const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? (QUICK ? 4 : 10));
+// Per app. At 1,000 req/s the 4 Node 20 Express apps take about 1 core and the generators
+// 0.25, leaving the 2 cores idle part of the time; at 500 req/s every request wakes an app on
+// its own and the per-round spread was 2-5 times larger, at 2,000 Node 20 Express could not
+// keep up (bench/README.md).
+const RATE = Number(env.BENCH_RATE ?? 1000);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
 const PLATFORMS = (env.BENCH_PLATFORMS ?? 'express,fastify').split(',');
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -102,15 +114,67 @@ function start(file, args, { env: extra = {}, execPath = process.execPath, execA
   return { child, waitFor, ask: (type) => (child.send({ type }), waitFor(type)) };
 }
 
-const load = (url, seconds) =>
-  drive(url, { rate: RATE, seconds, connections: CONNECTIONS, path: '/users/42' });
+const load = (url, seconds, rate = RATE) =>
+  drive(url, { rate, seconds, connections: CONNECTIONS, path: '/users/42' });
 const cpuMicros = (u) => u.user + u.system;
-const median = (xs) => {
-  const s = xs.toSorted((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+const sorted = (xs) => xs.toSorted((a, b) => a - b);
+/** Quantile q of xs, linear between order statistics. */
+const quantile = (xs, q) => {
+  const s = sorted(xs);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
 };
+const median = (xs) => quantile(xs, 0.5);
+/**
+ * A distribution-free interval for the median of xs: its k-th smallest and k-th largest
+ * values, with k the largest for which the interval covers the median with probability
+ * >= level (binomial, n = xs.length; 12 rounds: k = 3, 96%). [min, max] when n is too small.
+ */
+function medianInterval(xs, level = 0.9) {
+  const n = xs.length;
+  let k = 1;
+  let p = 0.5 ** n; // P(B = k - 1), B ~ Binomial(n, 1/2)
+  let cdf = p; // P(B <= k - 1); the interval of k covers the median with 1 - 2 cdf
+  while (k + 1 <= n / 2) {
+    p = (p * (n - k + 1)) / k;
+    if (1 - 2 * (cdf + p) < level) break;
+    cdf += p;
+    k++;
+  }
+  const s = sorted(xs);
+  return { lo: s[k - 1], hi: s[n - k], coverage: 1 - 2 * cdf };
+}
 const version = (pkg) =>
   JSON.parse(readFileSync(`${root}/node_modules/${pkg}/package.json`, 'utf8')).version;
+/** Busy and total CPU time of the machine (all cores), ms. */
+const machineTimes = () =>
+  cpus().reduce(
+    (t, { times: c }) => {
+      const total = c.user + c.nice + c.sys + c.idle + c.irq;
+      return { busy: t.busy + total - c.idle, total: t.total + total };
+    },
+    { busy: 0, total: 0 },
+  );
+/** Runs fn for every app, all at once (concurrent mode) or one after another. */
+const each = async (apps, fn) => {
+  if (MODE === 'concurrent') return Promise.all(apps.map(fn));
+  const results = [];
+  for (const app of apps) results.push(await fn(app));
+  return results;
+};
+// Generators that fell behind their rate (requests / seconds under 98% of it), reported.
+const slowGenerators = [];
+const checkRate = (app, r, rate, seconds) => {
+  const achieved = r.requests / r.seconds;
+  app.minRate = Math.min(app.minRate ?? Infinity, achieved / rate);
+  app.maxLateMs = Math.max(app.maxLateMs ?? 0, r.lateMs);
+  if (achieved < 0.98 * rate) {
+    const note = `${app.id}: ${r.requests} requests in ${r.seconds.toFixed(2)} s (${Math.round(achieved)} req/s of ${rate}, planned ${seconds} s; last request sent ${r.lateMs.toFixed(0)} ms late)`;
+    slowGenerators.push(note);
+    process.stderr.write(`rate not achieved: ${note}\n`);
+  }
+};
 
 /** Runs every variant of one platform on one runtime; returns their rounds. */
 async function group(runtime, platform, sinkPort) {
@@ -139,20 +203,47 @@ async function group(runtime, platform, sinkPort) {
       runtime.node = node;
       apps.push({ ...app, id, step, url: `http://127.0.0.1:${port}`, rounds: [], requests: 0 });
     }
-    for (const app of apps) app.requests += (await load(app.url, WARMUP_SECONDS)).requests;
+    // Warm-up: a fifth of it at twice the rate (JIT tier-up), the rest at the rate, so that
+    // the first round is not dearer than the others.
+    const warm = async (app) => {
+      for (const [seconds, rate] of [
+        [WARMUP_SECONDS / 5, 2 * RATE],
+        [(WARMUP_SECONDS * 4) / 5, RATE],
+      ]) {
+        if (seconds <= 0) continue;
+        const r = await load(app.url, seconds, rate);
+        app.requests += r.requests;
+      }
+    };
+    await each(apps, warm);
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? apps : apps.toReversed();
-      for (const app of order) {
-        const before = cpuMicros((await app.ask('cpu')).usage);
+      const machineBefore = machineTimes();
+      const driverBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      await each(order, async (app) => {
+        const before = (await app.ask('cpu')).usage;
         const r = await load(app.url, SECONDS);
-        const after = cpuMicros((await app.ask('cpu')).usage);
+        const after = (await app.ask('cpu')).usage;
         if (r.non2xx > 0 || r.errors > 0)
           throw new Error(`${app.id}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        checkRate(app, r, RATE, SECONDS);
         app.requests += r.requests;
-        app.rounds.push({ cpu: (after - before) / r.requests, p50: r.p50, p99: r.p99 });
-      }
+        app.rounds.push({
+          cpu: (cpuMicros(after) - cpuMicros(before)) / r.requests,
+          user: (after.user - before.user) / r.requests,
+          system: (after.system - before.system) / r.requests,
+          p50: r.p50,
+          p99: r.p99,
+        });
+      });
+      const wall = performance.now() - wallBefore;
+      const machineAfter = machineTimes();
+      const busy =
+        (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+      const driver = cpuMicros(process.cpuUsage(driverBefore)) / 1000 / wall;
       process.stderr.write(
-        `${runtime.label} ${platform} round ${round + 1}/${ROUNDS}: ${apps.map((a) => `${a.step.suffix} ${a.rounds.at(-1).cpu.toFixed(1)}`).join(', ')} us/req\n`,
+        `${runtime.label} ${platform} round ${round + 1}/${ROUNDS}: ${apps.map((a) => `${a.step.suffix} ${a.rounds.at(-1).cpu.toFixed(1)}`).join(', ')} us/req; apps ${fmt(apps.reduce((n, a) => n + a.rounds.at(-1).cpu, 0) * RATE * 1e-6, 2)} cores, generators ${fmt(driver, 2)}, machine ${Math.round(busy * 100)}% busy, load ${loadavg()[0].toFixed(2)}\n`,
       );
     }
     // Stopping flushes the exporters and reports their counters (dropped, failed).
@@ -169,9 +260,24 @@ async function group(runtime, platform, sinkPort) {
   return apps;
 }
 
-/** Median over rounds of a's CPU per request minus base's in the same round. */
-const diff = (a, base) =>
-  base ? median(a.rounds.map((r, i) => r.cpu - base.rounds[i].cpu)) : undefined;
+/**
+ * a's CPU per request minus base's, round by round: their median, an interval for that median
+ * (medianInterval) and the quartiles.
+ */
+function diff(a, base) {
+  if (!base) return undefined;
+  const rounds = a.rounds.map((r, i) => r.cpu - base.rounds[i].cpu);
+  const { lo, hi, coverage } = medianInterval(rounds);
+  return {
+    median: median(rounds),
+    lo,
+    hi,
+    coverage,
+    q1: quantile(rounds, 0.25),
+    q3: quantile(rounds, 0.75),
+    rounds,
+  };
+}
 
 /** Per variant: medians, and medians of the per-round differences to the base variants. */
 function summarize(apps, counts) {
@@ -180,11 +286,13 @@ function summarize(apps, counts) {
     id: a.id,
     variant: a.step.suffix,
     cpu: median(a.rounds.map((r) => r.cpu)),
-    overUntraced: diff(a, by.untraced),
+    overUntraced: a === by.untraced ? undefined : diff(a, by.untraced),
     overFloor: a.step.variant === 'untraced' ? undefined : diff(a, by['als-floor']),
     p50: median(a.rounds.map((r) => r.p50)),
     p99: median(a.rounds.map((r) => r.p99)),
     requests: a.requests,
+    lowestRate: a.minRate,
+    latestSendMs: a.maxLateMs,
     spansPerRequest: (counts[a.id] ?? 0) / a.requests,
     dropped: a.exporterStats?.reduce((n, e) => n + e.dropped + e.failed, 0),
     rounds: a.rounds,
@@ -193,13 +301,17 @@ function summarize(apps, counts) {
   const untraced = rows.find((r) => r.variant === 'untraced');
   for (const r of rows) {
     r.p99OverUntraced = r.p99 / untraced.p99;
-    if (otel && r.variant.startsWith('ours')) r.ofOtel = r.overUntraced / otel.overUntraced;
+    if (otel && r.variant.startsWith('ours'))
+      r.ofOtel = r.overUntraced.median / otel.overUntraced.median;
   }
   return rows;
 }
 
 const fmt = (x, digits = 1, sign = false) =>
   x === undefined || Number.isNaN(x) ? '' : `${sign && x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+/** A difference as "+median (lo, hi)". */
+const fmtDiff = (d) =>
+  d ? `${fmt(d.median, 1, true)} (${fmt(d.lo, 1, true)}, ${fmt(d.hi, 1, true)})` : '';
 
 const machine = {
   cpu: cpus()[0].model,
@@ -235,7 +347,7 @@ machine.loadavgEnd = loadavg().map((x) => Number(x.toFixed(2)));
 
 const lines = [
   `Apps on ${[...new Set(groups.map((g) => `Node ${g.runtime.node}`))].join(' and ')}; ${machine.cpu} x${machine.cores}, load average ${machine.loadavgStart[0]} -> ${machine.loadavgEnd[0]}`,
-  `NestJS ${versions.nest}, Express ${versions.express}, Fastify ${versions.fastify}, OpenTelemetry SDK ${versions.otelSdk}; ${RATE} req/s over ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (${Math.round((Date.now() - startedAt) / 1000)} s in all)`,
+  `NestJS ${versions.nest}, Express ${versions.express}, Fastify ${versions.fastify}, OpenTelemetry SDK ${versions.otelSdk}; ${RATE} req/s per app over ${CONNECTIONS} connections, ${MODE === 'concurrent' ? 'all variants at once' : 'variants one after another'}, ${ROUNDS} rounds of ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up (${Math.round((Date.now() - startedAt) / 1000)} s in all)`,
   '',
   "| Node | platform | variant | CPU µs/req | added over untraced | added over ALS floor | of OTel's added | p99 ms | p99 / untraced | spans/req | dropped |",
   '| ---- | -------- | ------- | ---------: | ------------------: | -------------------: | --------------: | -----: | -------------: | --------: | ------: |',
@@ -247,7 +359,7 @@ for (const g of groups) {
   summary.push({ node: g.runtime.node, platform: g.platform, rows });
   for (const r of rows) {
     lines.push(
-      `| ${g.runtime.node.split('.')[0]} | ${g.platform} | ${r.variant} | ${fmt(r.cpu)} | ${r.variant === 'untraced' ? '' : fmt(r.overUntraced, 1, true)} | ${fmt(r.overFloor, 1, true)} | ${fmt(r.ofOtel, 2)} | ${fmt(r.p99, 2)} | ${r.variant === 'untraced' ? '' : fmt(r.p99OverUntraced, 2)} | ${fmt(r.spansPerRequest, 3)} | ${r.dropped ?? ''} |`,
+      `| ${g.runtime.node.split('.')[0]} | ${g.platform} | ${r.variant} | ${fmt(r.cpu)} | ${fmtDiff(r.overUntraced)} | ${fmtDiff(r.overFloor)} | ${fmt(r.ofOtel, 2)} | ${fmt(r.p99, 2)} | ${r.variant === 'untraced' ? '' : fmt(r.p99OverUntraced, 2)} | ${fmt(r.spansPerRequest, 3)} | ${r.dropped ?? ''} |`,
     );
   }
   const ours = rows.find((r) => r.variant === 'ours');
@@ -256,10 +368,21 @@ for (const g of groups) {
     const hooks = Number(g.runtime.node.slice(1).split('.')[0]) < 24;
     const added = hooks ? ours.overFloor : ours.overUntraced;
     verdicts.push(
-      `${g.runtime.node} ${g.platform}: ours adds ${fmt(added)} µs over ${hooks ? 'the ALS floor' : 'untraced'} (target ≤ 5), ${fmt(ours.ofOtel, 2)} of OTel's added CPU (target ≤ 0.25), p99 x${fmt(ours.p99OverUntraced, 2)} of untraced (target ≤ 1.10), ${fmt(ours.spansPerRequest, 3)} spans/req received, ${ours.dropped} dropped`,
+      `${g.runtime.node} ${g.platform}: ours adds ${fmt(added?.median)} µs (${fmt(added?.lo)} to ${fmt(added?.hi)}) over ${hooks ? 'the ALS floor' : 'untraced'} (target ≤ 5), ${fmt(ours.ofOtel, 2)} of OTel's added CPU (target ≤ 0.25), p99 x${fmt(ours.p99OverUntraced, 2)} of untraced (target ≤ 1.10), ${fmt(ours.spansPerRequest, 3)} spans/req received, ${ours.dropped} dropped`,
     );
   }
 }
+const coverage = medianInterval(Array.from({ length: ROUNDS }, () => 0)).coverage;
+lines.push(
+  '',
+  `Added: median of the ${ROUNDS} per-round differences (variant - untraced or ALS floor, same round) and, in parentheses, their ${ROUNDS < 5 ? 'lowest and highest' : 'order statistics around it'}, an interval that holds the median with probability ${fmt(coverage * 100, 0)}%.`,
+);
+const allApps = groups.flatMap((g) => g.apps);
+lines.push(
+  slowGenerators.length === 0
+    ? `Every generator held its rate (lowest round ${fmt(Math.min(...allApps.map((a) => a.minRate)) * 100, 1)}% of ${RATE} req/s, last request at most ${fmt(Math.max(...allApps.map((a) => a.maxLateMs)), 0)} ms late).`
+    : `RATE NOT HELD in ${slowGenerators.length} app-rounds: ${slowGenerators.join('; ')}`,
+);
 const text = [...lines, '', ...verdicts].join('\n');
 console.log(`\n${text}`);
 mkdirSync(here('./results'), { recursive: true });
@@ -270,7 +393,10 @@ writeFileSync(
     {
       machine,
       versions,
+      mode: MODE,
       rate: RATE,
+      warmupSeconds: WARMUP_SECONDS,
+      slowGenerators,
       connections: CONNECTIONS,
       rounds: ROUNDS,
       seconds: SECONDS,
