@@ -4,12 +4,13 @@
 // AsyncLocalStorage promise hooks on (the floor any context-carrying tracer pays on Node 20),
 // traced by this library, and traced by the same design hand-wired on the OpenTelemetry SDK,
 // each in its own process on 127.0.0.1. Every variant gets the same fixed request rate (an
-// open-loop generator per app, bench/http/load.mjs). In each round all variants are driven at
-// the same time (BENCH_MODE=sequential: one after another, forward and backward in turn), so a
-// slowdown of the shared host hits all of them in the same window; the figure is the app's CPU
-// per request (process.cpuUsage(): all its threads) and, per round, its difference to the
-// untraced (and ALS-floor) app of that round, summed up by the median of those differences and
-// an order-statistic interval around it.
+// open-loop generator per app, bench/http/load.mjs), in many short rounds that run the variants
+// one after another, forward and backward in turn (BENCH_MODE=concurrent drives them all at the
+// same time instead); the figure is the app's CPU per request (process.cpuUsage(): all its
+// threads) and, per round, its difference to the untraced (and ALS-floor) app of that round,
+// summed up by the median of those differences and an order-statistic interval around it.
+// Short alternated slices won the A/A comparison (bench/README.md): driving the apps at once
+// made them compete for the 2 cores, which widened the spread instead of cancelling it.
 // Run with `npm run bench:http` (it builds first); BENCH_QUICK=1 for a rough look.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,13 +20,13 @@ import { drive } from './http/load.mjs';
 
 const env = process.env;
 const QUICK = Boolean(env.BENCH_QUICK);
-// concurrent: every variant of a group driven at once in each round; sequential: one after
-// another (the round then lasts SECONDS per variant).
-const MODE = env.BENCH_MODE ?? 'concurrent';
+// sequential: the variants of a group one after another in each round (the round then lasts
+// SECONDS per variant); concurrent: every variant driven at once.
+const MODE = env.BENCH_MODE ?? 'sequential';
 if (MODE !== 'concurrent' && MODE !== 'sequential')
   throw new Error(`BENCH_MODE must be concurrent or sequential, not ${MODE}`);
 const ROUNDS = Number(env.BENCH_ROUNDS ?? (QUICK ? 5 : 12));
-const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 2 : 3));
+const SECONDS = Number(env.BENCH_SECONDS ?? (QUICK ? 1 : 1.5));
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP ?? (QUICK ? 4 : 10));
 // Per app. At 1,000 req/s the 4 Node 20 Express apps take about 1 core and the generators
 // 0.25, leaving the 2 cores idle part of the time; at 500 req/s every request wakes an app on
