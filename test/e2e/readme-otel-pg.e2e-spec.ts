@@ -7,7 +7,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpSink, type SinkSpan } from '../fixtures/otlp-sink.js';
 import { startPostgres, type DatabaseServer } from '../fixtures/postgres-server.js';
-import { codeBlockStartingWith } from '../fixtures/readme-blocks.js';
+import { codeBlockStartingWith, README_COMPILER_OPTIONS } from '../fixtures/readme-blocks.js';
 import { needsServices } from '../fixtures/system-services.js';
 
 // The README's worked example of an OpenTelemetry instrumentation (instrumentation-pg),
@@ -45,17 +45,7 @@ describe('README: OpenTelemetry libraries worked example', () => {
 function compileExample(): number[] {
   rmSync(OUT_DIR, { recursive: true, force: true });
   const program = ts.createProgram([join(FIXTURE_DIR, 'main.ts')], {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    strict: true,
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    skipLibCheck: true,
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
-    // Typed against the built package, which the compiled files import at run time.
-    paths: { 'nestjs-tracing': [join(ROOT, 'dist', 'index.d.ts')] },
+    ...README_COMPILER_OPTIONS,
     rootDir: FIXTURE_DIR,
     outDir: OUT_DIR,
   });

@@ -11,7 +11,7 @@ import { configDefaults } from 'vitest/config';
 // The README's examples import the package by name, so these run against the built package.
 import { InMemorySpanExporter, TracingModule, TracingService } from 'nestjs-tracing';
 import { AppModule, UsersController, UsersService } from '../fixtures/readme/app.module.js';
-import { codeBlockStartingWith } from '../fixtures/readme-blocks.js';
+import { codeBlockStartingWith, README_COMPILER_OPTIONS } from '../fixtures/readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -75,17 +75,8 @@ describe('README examples', () => {
       writeFileSync(join(dir, 'app.module.ts'), codeBlockStartingWith('// app.module.ts'));
       writeFileSync(join(dir, 'main.ts'), codeBlockStartingWith('// main.ts'));
       const program = ts.createProgram([join(dir, 'main.ts')], {
-        module: ts.ModuleKind.NodeNext,
-        moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        target: ts.ScriptTarget.ES2022,
-        strict: true,
-        experimentalDecorators: true,
-        emitDecoratorMetadata: true,
-        skipLibCheck: true,
+        ...README_COMPILER_OPTIONS,
         noEmit: true,
-        types: ['node'],
-        typeRoots: [join(ROOT, 'node_modules', '@types')],
-        paths: { 'nestjs-tracing': [join(ROOT, 'dist', 'index.d.ts')] },
       });
       const codes = [...new Set(ts.getPreEmitDiagnostics(program).map((d) => d.code))];
       expect(codes).toEqual(errors);
