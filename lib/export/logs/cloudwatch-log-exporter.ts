@@ -135,10 +135,7 @@ export class CloudWatchLogExporter implements LogExporter {
   }
 
   export(records: readonly LogRecord[]): Promise<ExportResult> {
-    const refused = this.requests.refusal();
-    if (refused !== undefined) return Promise.resolve(refused);
-    if (records.length === 0) return Promise.resolve(SUCCESS);
-    return this.requests.track(this.send(records));
+    return this.requests.export(records.length, () => this.send(records));
   }
 
   async forceFlush(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ExportResultCode, type ExportResult } from '../../core/span-exporter.js';
+import { ExportResultCode, SUCCESS, type ExportResult } from '../../core/span-exporter.js';
 
 /**
  * The requests an exporter has sent and not yet seen settle, and whether it has shut down:
@@ -18,6 +18,17 @@ export class InFlightRequests {
       code: ExportResultCode.FAILED,
       error: new Error(`${this.owner}: export called after shutdown`),
     };
+  }
+
+  /**
+   * One export of `count` items: refused after `stop()` (not worth retrying), a success with
+   * nothing to send, else `send()`, remembered until it settles.
+   */
+  export<R extends ExportResult>(count: number, send: () => Promise<R>): Promise<R | ExportResult> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.resolve({ ...refused, retryable: false });
+    if (count === 0) return Promise.resolve(SUCCESS);
+    return this.track(send());
   }
 
   /** Remembers `sent` until it settles and returns it. */

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   ExportResultCode,
-  SUCCESS,
   type ExportResult,
   type SpanExporter,
 } from '../../../core/span-exporter.js';
@@ -192,10 +191,7 @@ export class OtlpGrpcExporter implements SpanExporter {
   }
 
   export(spans: readonly ReadableSpan[]): Promise<OtlpGrpcExportResult> {
-    const refused = this.requests.refusal();
-    if (refused !== undefined) return Promise.resolve({ ...refused, retryable: false });
-    if (spans.length === 0) return Promise.resolve(SUCCESS);
-    return this.requests.track(this.send(spans));
+    return this.requests.export(spans.length, () => this.send(spans));
   }
 
   /** Waits for the calls already made. */

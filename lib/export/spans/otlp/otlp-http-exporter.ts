@@ -1,6 +1,5 @@
 import {
   ExportResultCode,
-  SUCCESS,
   type ExportResult,
   type SpanExporter,
 } from '../../../core/span-exporter.js';
@@ -97,10 +96,7 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   export(spans: readonly ReadableSpan[]): Promise<OtlpExportResult> {
-    const refused = this.requests.refusal();
-    if (refused !== undefined) return Promise.resolve({ ...refused, retryable: false });
-    if (spans.length === 0) return Promise.resolve(SUCCESS);
-    return this.requests.track(this.send(spans));
+    return this.requests.export(spans.length, () => this.send(spans));
   }
 
   /** Waits for the requests already sent. */
