@@ -95,3 +95,35 @@ describe('resolveCorrelationId', () => {
     expect(resolveCorrelationId(undefined, plain, undefined, tracer)).toMatch(/^[0-9a-f]{32}$/);
   });
 });
+
+describe('the server span name: method and route template', () => {
+  const config = resolveTracingConfig({ exporters: [] }, {});
+
+  function endedSpanName(method: string, route: string): unknown {
+    const exporter = new InMemorySpanExporter();
+    const own = new Tracer({
+      processor: new SimpleSpanProcessor(exporter),
+      resource: { attributes: {} },
+    });
+    const { req, res } = exchange();
+    req.method = method;
+    beginHttpRequest(req, res, own, config);
+    (req as IncomingMessage & { route: { path: string } }).route = { path: route };
+    res.emit('close');
+    const [span] = exporter.getFinishedSpans();
+    return [span?.name, span?.attributes['http.route']];
+  }
+
+  it('names every route right, past the 1,024 names kept for reuse as before them', () => {
+    for (let i = 0; i < 1100; i++) {
+      expect(endedSpanName(i % 2 ? 'POST' : 'GET', `/r${i}/:id`)).toEqual([
+        `${i % 2 ? 'POST' : 'GET'} /r${i}/:id`,
+        `/r${i}/:id`,
+      ]);
+    }
+    // A name made once is the same the next time, per method; a method outside HTTP's list is HTTP.
+    expect(endedSpanName('GET', '/r0/:id')).toEqual(['GET /r0/:id', '/r0/:id']);
+    expect(endedSpanName('POST', '/r0/:id')).toEqual(['POST /r0/:id', '/r0/:id']);
+    expect(endedSpanName('BREW', '/pot')).toEqual(['HTTP /pot', '/pot']);
+  });
+});
