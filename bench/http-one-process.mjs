@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TracingModule, TracingService, Traced } from 'nestjs-tracing';
+import { median, medianInterval, quantile } from './stats.mjs';
 
 const platform = process.argv[2] ?? 'fastify';
 if (platform !== 'express' && platform !== 'fastify')
@@ -83,6 +84,14 @@ const VARIANTS = [
     { exporters: [{ type: 'otlp', url: `http://127.0.0.1:${sinkPort}/one/v1/traces` }] },
   ],
 ];
+// BENCH_VARIANTS=untraced,unsampled keeps only those (by the name's first word), e.g. to profile one.
+const only = process.env.BENCH_VARIANTS?.split(',');
+if (only !== undefined) {
+  const kept = VARIANTS.filter(([name]) => only.includes(name.split(/[ ,]/)[0]));
+  if (kept.length === 0)
+    throw new Error(`BENCH_VARIANTS matches none of ${VARIANTS.map(([n]) => n)}`);
+  VARIANTS.splice(0, VARIANTS.length, ...kept);
+}
 const adapter = async () => {
   if (platform === 'fastify') {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
@@ -137,17 +146,17 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const sorted = (xs) => xs.toSorted((x, y) => x - y);
-const at = (xs, q) => sorted(xs)[Math.round(q * (xs.length - 1))];
 const base = apps[0];
+const us = (x) => `${x < 0 ? '' : '+'}${x.toFixed(1)}`;
 const lines = [
   `Node ${process.version}, ${platform}, one process: ${ROUNDS} rounds of ${REQUESTS} requests per app, ${CONCURRENCY} keep-alive connections`,
-  `untraced: ${at(base.cpu, 0.5).toFixed(1)} µs of CPU a request (client included)`,
+  `${base.name}: ${median(base.cpu).toFixed(1)} µs of CPU a request (client included)`,
 ];
 for (const a of apps.slice(1)) {
   const diff = a.cpu.map((x, i) => x - base.cpu[i]);
+  const { lo, hi, coverage } = medianInterval(diff, 0.95);
   lines.push(
-    `${a.name}: +${at(diff, 0.5).toFixed(1)} µs a request (interquartile range ${at(diff, 0.25).toFixed(1)} to ${at(diff, 0.75).toFixed(1)})`,
+    `${a.name}: ${us(median(diff))} µs a request over ${base.name} (median in ${us(lo)} to ${us(hi)} with ${(coverage * 100).toFixed(0)}%; quartiles ${us(quantile(diff, 0.25))}, ${us(quantile(diff, 0.75))})`,
   );
 }
 for (const a of apps.filter((x) => x.traced)) {

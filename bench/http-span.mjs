@@ -5,7 +5,7 @@
 // attributes, correlation id, the 'close' listener), sets the matched route, and emits
 // 'close' (status, route name, end); a BatchSpanProcessor hands batches to an exporter that
 // encodes them as OTLP protobuf and discards the bytes. The baseline loop makes the same
-// objects and emits 'close' with nothing listening. Rounds alternate; CPU time
+// objects and emits 'close' with nothing listening. Rounds alternate (forward, then backward); CPU time
 // (process.cpuUsage), medians.
 // Usage: npm run build && node --expose-gc bench/http-span.mjs [rounds=15] [iterations=20000]
 //   [--against DIR]
@@ -94,7 +94,9 @@ const cases = {
 const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (const fn of Object.values(cases)) await fn(iterations);
 for (let r = 0; r < rounds; r++) {
-  for (const [name, fn] of Object.entries(cases)) {
+  // Forward, then backward: each case runs right after a GC as often as after another case.
+  const entries = Object.entries(cases);
+  for (const [name, fn] of r % 2 === 0 ? entries : entries.toReversed()) {
     globalThis.gc?.();
     // CPU time, not wall time: other processes on the shared cores do not count.
     const t0 = process.cpuUsage();

@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { drive } from './http/load.mjs';
+import { median, medianInterval, quantile } from './stats.mjs';
 
 const env = process.env;
 const QUICK = Boolean(env.BENCH_QUICK);
@@ -118,34 +119,6 @@ function start(file, args, { env: extra = {}, execPath = process.execPath, execA
 const load = (url, seconds, rate = RATE) =>
   drive(url, { rate, seconds, connections: CONNECTIONS, path: '/users/42' });
 const cpuMicros = (u) => u.user + u.system;
-const sorted = (xs) => xs.toSorted((a, b) => a - b);
-/** Quantile q of xs, linear between order statistics. */
-const quantile = (xs, q) => {
-  const s = sorted(xs);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
-};
-const median = (xs) => quantile(xs, 0.5);
-/**
- * A distribution-free interval for the median of xs: its k-th smallest and k-th largest
- * values, with k the largest for which the interval covers the median with probability
- * >= level (binomial, n = xs.length; 12 rounds: k = 3, 96%). [min, max] when n is too small.
- */
-function medianInterval(xs, level = 0.9) {
-  const n = xs.length;
-  let k = 1;
-  let p = 0.5 ** n; // P(B = k - 1), B ~ Binomial(n, 1/2)
-  let cdf = p; // P(B <= k - 1); the interval of k covers the median with 1 - 2 cdf
-  while (k + 1 <= n / 2) {
-    p = (p * (n - k + 1)) / k;
-    if (1 - 2 * (cdf + p) < level) break;
-    cdf += p;
-    k++;
-  }
-  const s = sorted(xs);
-  return { lo: s[k - 1], hi: s[n - k], coverage: 1 - 2 * cdf };
-}
 const version = (pkg) =>
   JSON.parse(readFileSync(`${root}/node_modules/${pkg}/package.json`, 'utf8')).version;
 /** Busy and total CPU time of the machine (all cores), ms. */
