@@ -2,6 +2,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import { Baggage } from '../core/baggage.js';
 import { DEFAULT_ERROR_POLICY } from '../core/error-policy.js';
 import { httpMethodOf } from '../core/http-method.js';
+import { incomingHeadersGetter } from '../core/propagation/carrier.js';
 import type { PropagationState } from '../core/propagation/text-map-propagator.js';
 import { ROOT_CONTEXT, type TraceContext } from '../core/trace-context.js';
 import type { Tracer } from '../core/tracer.js';
@@ -124,7 +125,7 @@ export function beginHttpRequest(
 ): HttpRequestState {
   const r = req as RequestWithState;
   const headers = req.headers;
-  const extracted: PropagationState = config.propagator.extract({}, headers);
+  const extracted: PropagationState = config.propagator.extract({}, headers, incomingHeadersGetter);
   const url = r.originalUrl ?? req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -179,6 +180,30 @@ function onResponseClose(this: ServerResponse): void {
   if (state !== undefined) endHttpSpan(state, req, this);
 }
 
+/** `server.address` and `server.port` from a Host header. */
+interface HostParts {
+  readonly address: string;
+  readonly port: number | undefined;
+}
+
+/** Host headers seen, split once: an app answers to few names (bounded: clients choose them). */
+const HOSTS = new Map<string, HostParts>();
+const MAX_CACHED_HOSTS = 64;
+
+function hostParts(host: string): HostParts {
+  let parts = HOSTS.get(host);
+  if (parts !== undefined) return parts;
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']')) {
+    const port = Number(host.slice(colon + 1));
+    parts = { address: host.slice(0, colon), port: Number.isInteger(port) ? port : undefined };
+  } else {
+    parts = { address: host, port: undefined };
+  }
+  if (HOSTS.size < MAX_CACHED_HOSTS) HOSTS.set(host, parts);
+  return parts;
+}
+
 /** The server span's request attributes (OpenTelemetry HTTP semantic conventions). */
 function requestAttributes(
   req: IncomingMessage,
@@ -187,26 +212,37 @@ function requestAttributes(
   path: string,
   correlationId: string,
 ): Attributes {
+  const socket = req.socket as { encrypted?: boolean; remoteAddress?: string } | undefined;
+  const scheme = socket?.encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  const server = host ? hostParts(host) : undefined;
+  const client = socket?.remoteAddress;
+  const ua = req.headers['user-agent'];
+  if (method !== '_OTHER' && server?.port !== undefined && client && ua) {
+    // The usual request as one object literal: V8 makes its shape once, where adding the
+    // properties one by one walked nine shape transitions a request. Same keys, same order
+    // as below ('correlation.id' is CORRELATION_ID_ATTRIBUTE: a computed key would undo it).
+    return {
+      'http.request.method': method,
+      'url.path': path,
+      'url.scheme': scheme,
+      'server.address': server.address,
+      'server.port': server.port,
+      'client.address': client,
+      'user_agent.original': ua,
+      'network.protocol.version': req.httpVersion,
+      'correlation.id': correlationId,
+    };
+  }
   const attributes: Attributes = { 'http.request.method': method };
   if (method === '_OTHER') attributes['http.request.method_original'] = rawMethod;
   attributes['url.path'] = path;
-  attributes['url.scheme'] = (req.socket as { encrypted?: boolean } | undefined)?.encrypted
-    ? 'https'
-    : 'http';
-  const host = req.headers.host;
-  if (host) {
-    const colon = host.lastIndexOf(':');
-    if (colon > 0 && !host.endsWith(']')) {
-      attributes['server.address'] = host.slice(0, colon);
-      const port = Number(host.slice(colon + 1));
-      if (Number.isInteger(port)) attributes['server.port'] = port;
-    } else {
-      attributes['server.address'] = host;
-    }
+  attributes['url.scheme'] = scheme;
+  if (server !== undefined) {
+    attributes['server.address'] = server.address;
+    if (server.port !== undefined) attributes['server.port'] = server.port;
   }
-  const client = req.socket?.remoteAddress;
   if (client) attributes['client.address'] = client;
-  const ua = req.headers['user-agent'];
   if (ua) attributes['user_agent.original'] = ua;
   attributes['network.protocol.version'] = req.httpVersion;
   attributes[CORRELATION_ID_ATTRIBUTE] = correlationId;

@@ -97,6 +97,30 @@ export const defaultGetter: CarrierGetter = {
 };
 
 /**
+ * For Node's incoming headers (`IncomingMessage.headers`), whose names Node lowercases: the
+ * value under `key`, or under its lowercase form. Unlike `defaultGetter`, a header that is
+ * absent costs one lookup, not a scan of every header for another spelling of its name:
+ * most requests carry no `tracestate` or `baggage` (and many no `traceparent`), and the
+ * scans were three `Object.keys` arrays a request.
+ */
+export const incomingHeadersGetter: CarrierGetter = {
+  get(carrier, key) {
+    const headers = carrier as Record<string, unknown>;
+    try {
+      const value = headers[key];
+      if (value !== undefined) return toHeaderString(value);
+      const lower = key.toLowerCase();
+      return lower === key ? undefined : toHeaderString(headers[lower]);
+    } catch {
+      return undefined;
+    }
+  },
+  keys(carrier) {
+    return Object.keys(carrier);
+  },
+};
+
+/**
  * Writes with `set(k, v)` when the carrier has one (Map, Headers, gRPC Metadata,
  * Express response), `setHeader` on Node outgoing messages, else assigns the property.
  * Never throws: a rejected value (frozen object, invalid header) is simply not written.

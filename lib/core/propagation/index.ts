@@ -5,7 +5,7 @@ export type {
   PropagationState,
   TextMapPropagator,
 } from './text-map-propagator.js';
-export { defaultGetter, defaultSetter } from './carrier.js';
+export { defaultGetter, defaultSetter, incomingHeadersGetter } from './carrier.js';
 export {
   W3CTraceContextPropagator,
   parseTraceparent,

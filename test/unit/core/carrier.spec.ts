@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingHttpHeaders } from 'node:http';
-import { defaultGetter, defaultSetter } from '../../../lib/core/propagation/carrier.js';
+import {
+  defaultGetter,
+  defaultSetter,
+  incomingHeadersGetter,
+} from '../../../lib/core/propagation/carrier.js';
 
 /** Behaves like @grpc/grpc-js Metadata: lowercase keys, get() returns an array. */
 class FakeMetadata {
@@ -113,6 +117,31 @@ describe('defaultGetter', () => {
 
   it('lists the keys of a plain object', () => {
     expect(defaultGetter.keys({ a: '1', B: '2' })).toEqual(['a', 'B']);
+  });
+});
+
+describe('incomingHeadersGetter: Node request headers, lowercased by Node', () => {
+  it('reads a header by its name, joining repeated ones, in any case asked', () => {
+    const headers: IncomingHttpHeaders = {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'set-cookie': ['a=1', 'b=2'],
+    };
+    expect(incomingHeadersGetter.get(headers, 'traceparent')).toBe(headers.traceparent);
+    expect(incomingHeadersGetter.get(headers, 'TraceParent')).toBe(headers.traceparent);
+    expect(incomingHeadersGetter.get(headers, 'set-cookie')).toBe('a=1,b=2');
+    expect(incomingHeadersGetter.get(headers, 'baggage')).toBeUndefined();
+    expect(incomingHeadersGetter.keys(headers)).toEqual(['traceparent', 'set-cookie']);
+  });
+
+  it('finds no header in what objects inherit, and never throws', () => {
+    expect(incomingHeadersGetter.get({}, 'constructor')).toBeUndefined();
+    expect(incomingHeadersGetter.get({}, 'toString')).toBeUndefined();
+    const hostile = {
+      get traceparent(): string {
+        throw new Error('boom');
+      },
+    };
+    expect(incomingHeadersGetter.get(hostile, 'traceparent')).toBeUndefined();
   });
 });
 

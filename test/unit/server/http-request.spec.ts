@@ -127,3 +127,88 @@ describe('the server span name: method and route template', () => {
     expect(endedSpanName('BREW', '/pot')).toEqual(['HTTP /pot', '/pot']);
   });
 });
+
+describe('the server span request attributes', () => {
+  const config = resolveTracingConfig({ exporters: [] }, {});
+
+  function attributesOf(
+    headers: Record<string, string>,
+    method = 'GET',
+    remoteAddress?: string,
+  ): [string, unknown][] {
+    const exporter = new InMemorySpanExporter();
+    const own = new Tracer({
+      processor: new SimpleSpanProcessor(exporter),
+      resource: { attributes: {} },
+    });
+    const socket = new Socket();
+    if (remoteAddress !== undefined) {
+      // A socket never connected has no peer: give it the one a real connection reports.
+      Object.defineProperty(socket, 'remoteAddress', { value: remoteAddress });
+    }
+    const req = new IncomingMessage(socket);
+    req.method = method;
+    req.url = '/users/7?tab=a';
+    req.headers = { ...headers, 'x-correlation-id': 'c-1' };
+    req.httpVersion = '1.1';
+    const res = new ServerResponse(req);
+    beginHttpRequest(req, res, own, config);
+    res.emit('close');
+    const [span] = exporter.getFinishedSpans();
+    // Entries, so the order on the wire is checked too; the request's only (the response
+    // here never finished: the close added its status and error.type 'aborted').
+    const response = ['http.response.status_code', 'error.type'];
+    return Object.entries(span!.attributes).filter(([k]) => !response.includes(k));
+  }
+
+  it('are the same keys in the same order for a usual request as for any other', () => {
+    expect(
+      attributesOf({ host: 'api.test:8080', 'user-agent': 'curl/8' }, 'GET', '10.0.0.9'),
+    ).toEqual([
+      ['http.request.method', 'GET'],
+      ['url.path', '/users/7'],
+      ['url.scheme', 'http'],
+      ['server.address', 'api.test'],
+      ['server.port', 8080],
+      ['client.address', '10.0.0.9'],
+      ['user_agent.original', 'curl/8'],
+      ['network.protocol.version', '1.1'],
+      ['correlation.id', 'c-1'],
+    ]);
+    // A method outside HTTP's list, no peer address, no user agent, no port.
+    expect(attributesOf({ host: 'api.test' }, 'BREW')).toEqual([
+      ['http.request.method', '_OTHER'],
+      ['http.request.method_original', 'BREW'],
+      ['url.path', '/users/7'],
+      ['url.scheme', 'http'],
+      ['server.address', 'api.test'],
+      ['network.protocol.version', '1.1'],
+      ['correlation.id', 'c-1'],
+    ]);
+  });
+
+  it('split the Host header into address and port only where it has a numeric port', () => {
+    const server = (host: string) =>
+      attributesOf({ host, 'user-agent': 'u' }, 'GET', '::1').filter(([k]) =>
+        k.startsWith('server.'),
+      );
+    expect(server('[::1]:3000')).toEqual([
+      ['server.address', '[::1]'],
+      ['server.port', 3000],
+    ]);
+    expect(server('[::1]')).toEqual([['server.address', '[::1]']]);
+    expect(server('api.test:http')).toEqual([['server.address', 'api.test']]);
+    // Asked again: the parts kept for a host are the same as made the first time.
+    expect(server('[::1]:3000')).toEqual([
+      ['server.address', '[::1]'],
+      ['server.port', 3000],
+    ]);
+    // More hosts than are kept still get their own parts.
+    for (let i = 0; i < 100; i++) {
+      expect(server(`h${i}.test:${1000 + i}`)).toEqual([
+        ['server.address', `h${i}.test`],
+        ['server.port', 1000 + i],
+      ]);
+    }
+  });
+});
