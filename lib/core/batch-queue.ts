@@ -115,10 +115,14 @@ export class BatchQueue<T> {
     const { maxQueueSize, maxExportBatchSize } = this.options;
     if (this.length === maxQueueSize) {
       this.counters.dropped++;
-      this.reportOnce(
-        'queue-full',
-        `${this.labels.queue} queue of ${this.exporterName} is full (${maxQueueSize}); dropping ${this.labels.items} until it drains`,
-      );
+      // Said once; the message is not even built again for every item dropped after it
+      // (it was 4% of a loop that ends spans faster than they can leave).
+      if (!this.reported.has('queue-full')) {
+        this.reportOnce(
+          'queue-full',
+          `${this.labels.queue} queue of ${this.exporterName} is full (${maxQueueSize}); dropping ${this.labels.items} until it drains`,
+        );
+      }
       return;
     }
     this.ring[(this.head + this.length) % maxQueueSize] = item;
