@@ -5,7 +5,6 @@ import {
   beginHttpRequest,
   echoCorrelationId,
   getRequestState,
-  routeTemplateOf,
   type HeaderWriter,
   type HttpRequestState,
   type RoutedRequest,
@@ -47,9 +46,19 @@ interface FastifyReplyLike extends HeaderWriter {
 
 type FastifyHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void;
 
+/** What Fastify's `onRoute` hook is given of each route as it is added. */
+interface FastifyRouteOptions {
+  url?: unknown;
+  onRequest?: FastifyHook | FastifyHook[];
+}
+
 interface FastifyLike {
   addHook(name: 'onRequest' | 'preHandler', hook: FastifyHook): unknown;
+  addHook(name: 'onRoute', hook: (route: FastifyRouteOptions) => void): unknown;
 }
+
+/** Marks the route-level hooks this module adds, so a route copied from another (HEAD) gets one. */
+const ROUTE_HOOK = Symbol('nestjs-tracing.route-hook');
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -92,10 +101,16 @@ export function installHttpTracing(
     });
   } else {
     const fastify = adapter.getInstance() as FastifyLike;
-    // The route template is known once Fastify has matched the request.
+    // Each route added from now on (Nest adds its routes after this) names itself to the
+    // request from a route-level hook made for it: Fastify's request.routeOptions, the only
+    // public way to the matched route, builds a new object of twelve fields at each read
+    // (0.4-0.8 µs a request, timed in the running app).
+    fastify.addHook('onRoute', (route) => addRouteTemplateHook(route));
     fastify.addHook('onRequest', (request, reply, done) => {
       const state = begin(request.raw, reply.raw);
-      state.route ??= routeTemplateOf(request);
+      // For routes added before the hook above, and requests answered before route-level
+      // hooks ran (a global hook that refused them): the route is read at the end.
+      state.routed = request;
       echoCorrelationId(state, reply.raw, reply);
       if (currentContext() === state.context) done();
       else runWithContext(state.context, done);
@@ -107,6 +122,21 @@ export function installHttpTracing(
     });
   }
   return true;
+}
+
+/** Puts a hook first among the route's own `onRequest` hooks that gives requests its template. */
+function addRouteTemplateHook(route: FastifyRouteOptions): void {
+  const template = route.url;
+  if (typeof template !== 'string') return;
+  const existing = route.onRequest;
+  const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+  if (hooks.some((hook) => (hook as { [ROUTE_HOOK]?: true })[ROUTE_HOOK])) return;
+  const named: FastifyHook = (request, _reply, done) => {
+    const state = getRequestState(request.raw);
+    if (state !== undefined) state.route = template;
+    done();
+  };
+  route.onRequest = [Object.assign(named, { [ROUTE_HOOK]: true as const }), ...hooks];
 }
 
 function wrapServer(

@@ -21,6 +21,11 @@ export interface HttpRequestState extends ResponseStreamSlot {
   readonly method: string;
   /** Route template once known (`/users/:id`). */
   route: string | undefined;
+  /**
+   * The platform's request, where it keeps the matched route and it is not the raw request
+   * (Fastify's): read at the end when nothing set `route` earlier.
+   */
+  routed: RoutedRequest | undefined;
   /** Set when the interceptor recorded what the handler threw, so the response does not overwrite it. */
   errorRecorded: boolean;
   /** The response header that echoes the correlation id, and whether it was set. */
@@ -155,6 +160,7 @@ export function beginHttpRequest(
     span,
     method,
     route: undefined,
+    routed: undefined,
     errorRecorded: false,
     echoHeader: config.correlationResponseHeader,
     echoed: false,
@@ -271,7 +277,7 @@ function serverSpanName(method: string, route: string): string {
 function endHttpSpan(state: HttpRequestState, req: RequestWithState, res: ServerResponse): void {
   const span = state.span!;
   const method = state.method;
-  const route = state.route ?? routeTemplateOf(req);
+  const route = state.route ?? routeTemplateOf(state.routed ?? req);
   if (route !== undefined) {
     span.updateName(serverSpanName(method, route));
     span.setAttribute('http.route', route);

@@ -20,7 +20,7 @@ import {
   type PipeTransform,
   type Type,
 } from '@nestjs/common';
-import { ApplicationConfig, NestFactory } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -555,5 +555,82 @@ describe('an Express app served by a server Nest did not create', () => {
       'correlation.id': 'own-server-1',
     });
     expect(serverSpans(spans)).toHaveLength(1);
+  });
+});
+
+/** The parts of a Fastify instance these tests use (this repo has no fastify typings). */
+interface FastifyRoutesAndHooks {
+  get(path: string, handler: () => Promise<unknown>): void;
+  addHook(
+    name: 'onRequest',
+    hook: (
+      req: { url: string },
+      reply: { code(status: number): { send(body: unknown): void } },
+      done: () => void,
+    ) => void,
+  ): void;
+}
+
+describe('Fastify route templates, named from a hook per route', () => {
+  let app: INestApplication;
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('also names a route Fastify had before Nest added its own, and a route a later global hook refused', async () => {
+    @Injectable()
+    class LateRefusal {
+      constructor(private readonly host: HttpAdapterHost) {}
+
+      onModuleInit(): void {
+        // Added after the tracing module's hooks (its configure ran first), before the server
+        // is ready: it answers before the routes' own hooks run.
+        this.host.httpAdapter
+          .getInstance<FastifyRoutesAndHooks>()
+          .addHook('onRequest', (req, reply, done) => {
+            if (req.url.startsWith('/refused/')) reply.code(401).send({ refused: true });
+            else done();
+          });
+      }
+    }
+    @Controller()
+    class RoutesController {
+      @Get('refused/:id')
+      refused(): string {
+        return 'never';
+      }
+
+      @Get('plain/:id')
+      plain(@Param('id') id: string): { id: string } {
+        return { id };
+      }
+    }
+    @Module({
+      imports: [TracingModule.forRoot({ serviceName: 'routes', exporters: [{ type: 'memory' }] })],
+      controllers: [RoutesController],
+      providers: [LateRefusal],
+    })
+    class RoutesModule {}
+
+    const adapter = new FastifyAdapter();
+    // On Fastify itself, before Nest (and the tracing module's onRoute hook) saw any route.
+    adapter.getInstance<FastifyRoutesAndHooks>().get('/raw/:id', async () => ({ raw: true }));
+    app = await NestFactory.create(RoutesModule, adapter, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    await request(url).get('/raw/7').expect(200);
+    await request(url).get('/refused/7').expect(401);
+    await request(url).get('/plain/7').expect(200);
+    await request(url).head('/plain/8').expect(200);
+    const servers = findSpans(await app.get(InMemorySpanExporter).waitForSpans(4), {
+      kind: SpanKind.SERVER,
+    });
+    expect(servers.map((s) => [s.name, s.attributes['http.route']]).sort()).toEqual([
+      ['GET /plain/:id', '/plain/:id'],
+      ['GET /raw/:id', '/raw/:id'],
+      ['GET /refused/:id', '/refused/:id'],
+      ['HEAD /plain/:id', '/plain/:id'],
+    ]);
   });
 });
