@@ -195,6 +195,8 @@ interface HostParts {
 /** Host headers seen, split once: an app answers to few names (bounded: clients choose them). */
 const HOSTS = new Map<string, HostParts>();
 const MAX_CACHED_HOSTS = 64;
+/** A DNS name (253) with a port; longer Host headers are split per request, never kept. */
+const MAX_CACHED_HOST_LENGTH = 260;
 
 function hostParts(host: string): HostParts {
   let parts = HOSTS.get(host);
@@ -206,7 +208,8 @@ function hostParts(host: string): HostParts {
   } else {
     parts = { address: host, port: undefined };
   }
-  if (HOSTS.size < MAX_CACHED_HOSTS) HOSTS.set(host, parts);
+  if (HOSTS.size < MAX_CACHED_HOSTS && host.length <= MAX_CACHED_HOST_LENGTH)
+    HOSTS.set(host, parts);
   return parts;
 }
 

@@ -203,6 +203,12 @@ describe('the server span request attributes', () => {
       ['server.address', '[::1]'],
       ['server.port', 3000],
     ]);
+    // A Host longer than any DNS name is split too (and not kept).
+    const long = `${'a'.repeat(300)}.test`;
+    expect(server(`${long}:81`)).toEqual([
+      ['server.address', long],
+      ['server.port', 81],
+    ]);
     // More hosts than are kept still get their own parts.
     for (let i = 0; i < 100; i++) {
       expect(server(`h${i}.test:${1000 + i}`)).toEqual([
