@@ -1,5 +1,18 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
 import { resolveTracingConfig } from '../../../lib/config/tracing-config.js';
 import { InMemorySpanExporter } from '../../../lib/export/spans/in-memory-span-exporter.js';
@@ -7,6 +20,7 @@ import { SimpleSpanProcessor } from '../../../lib/core/simple-span-processor.js'
 import { Tracer } from '../../../lib/core/tracer.js';
 import {
   beginHttpRequest,
+  CORRELATION_ID_ATTRIBUTE,
   echoCorrelationId,
   resolveCorrelationId,
   routeTemplateOf,
@@ -157,63 +171,66 @@ describe('the server span request attributes', () => {
     const [span] = exporter.getFinishedSpans();
     // Entries, so the order on the wire is checked too; the request's only (the response
     // here never finished: the close added its status and error.type 'aborted').
-    const response = ['http.response.status_code', 'error.type'];
+    const response: string[] = [ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE];
     return Object.entries(span!.attributes).filter(([k]) => !response.includes(k));
   }
 
+  // Keys from OpenTelemetry's published semantic conventions (correlation.id is this library's own).
   it('are the same keys in the same order for a usual request as for any other', () => {
     expect(
       attributesOf({ host: 'api.test:8080', 'user-agent': 'curl/8' }, 'GET', '10.0.0.9'),
     ).toEqual([
-      ['http.request.method', 'GET'],
-      ['url.path', '/users/7'],
-      ['url.scheme', 'http'],
-      ['server.address', 'api.test'],
-      ['server.port', 8080],
-      ['client.address', '10.0.0.9'],
-      ['user_agent.original', 'curl/8'],
-      ['network.protocol.version', '1.1'],
-      ['correlation.id', 'c-1'],
+      [ATTR_HTTP_REQUEST_METHOD, 'GET'],
+      [ATTR_URL_PATH, '/users/7'],
+      [ATTR_URL_SCHEME, 'http'],
+      [ATTR_SERVER_ADDRESS, 'api.test'],
+      [ATTR_SERVER_PORT, 8080],
+      [ATTR_CLIENT_ADDRESS, '10.0.0.9'],
+      [ATTR_USER_AGENT_ORIGINAL, 'curl/8'],
+      [ATTR_NETWORK_PROTOCOL_VERSION, '1.1'],
+      [CORRELATION_ID_ATTRIBUTE, 'c-1'],
     ]);
     // A method outside HTTP's list, no peer address, no user agent, no port.
     expect(attributesOf({ host: 'api.test' }, 'BREW')).toEqual([
-      ['http.request.method', '_OTHER'],
-      ['http.request.method_original', 'BREW'],
-      ['url.path', '/users/7'],
-      ['url.scheme', 'http'],
-      ['server.address', 'api.test'],
-      ['network.protocol.version', '1.1'],
-      ['correlation.id', 'c-1'],
+      [ATTR_HTTP_REQUEST_METHOD, '_OTHER'],
+      [ATTR_HTTP_REQUEST_METHOD_ORIGINAL, 'BREW'],
+      [ATTR_URL_PATH, '/users/7'],
+      [ATTR_URL_SCHEME, 'http'],
+      [ATTR_SERVER_ADDRESS, 'api.test'],
+      [ATTR_NETWORK_PROTOCOL_VERSION, '1.1'],
+      [CORRELATION_ID_ATTRIBUTE, 'c-1'],
     ]);
   });
 
+  /** The server.* attributes of a request with this Host header. */
+  const server = (host: string): [string, unknown][] =>
+    attributesOf({ host, 'user-agent': 'u' }, 'GET', '::1').filter(([k]) =>
+      k.startsWith('server.'),
+    );
+
   it('split the Host header into address and port only where it has a numeric port', () => {
-    const server = (host: string) =>
-      attributesOf({ host, 'user-agent': 'u' }, 'GET', '::1').filter(([k]) =>
-        k.startsWith('server.'),
-      );
     expect(server('[::1]:3000')).toEqual([
-      ['server.address', '[::1]'],
-      ['server.port', 3000],
+      [ATTR_SERVER_ADDRESS, '[::1]'],
+      [ATTR_SERVER_PORT, 3000],
     ]);
-    expect(server('[::1]')).toEqual([['server.address', '[::1]']]);
-    expect(server('api.test:http')).toEqual([['server.address', 'api.test']]);
+    expect(server('[::1]')).toEqual([[ATTR_SERVER_ADDRESS, '[::1]']]);
+    expect(server('api.test:http')).toEqual([[ATTR_SERVER_ADDRESS, 'api.test']]);
     // Asked again: the parts kept for a host are the same as made the first time.
     expect(server('[::1]:3000')).toEqual([
-      ['server.address', '[::1]'],
-      ['server.port', 3000],
+      [ATTR_SERVER_ADDRESS, '[::1]'],
+      [ATTR_SERVER_PORT, 3000],
     ]);
     // A Host longer than any DNS name is split too (and not kept).
     const long = `${'a'.repeat(300)}.test`;
     expect(server(`${long}:81`)).toEqual([
-      ['server.address', long],
-      ['server.port', 81],
+      [ATTR_SERVER_ADDRESS, long],
+      [ATTR_SERVER_PORT, 81],
     ]);
     // More hosts than are kept still get their own parts.
     for (let i = 0; i < 100; i++) {
       expect(server(`h${i}.test:${1000 + i}`)).toEqual([
-        ['server.address', `h${i}.test`],
-        ['server.port', 1000 + i],
+        [ATTR_SERVER_ADDRESS, `h${i}.test`],
+        [ATTR_SERVER_PORT, 1000 + i],
       ]);
     }
   });
